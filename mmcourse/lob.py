@@ -1,0 +1,1298 @@
+"""A Markov-chain limit order book and a market maker that learns its quote depths.
+
+The book (Hult & Kiessling; the "MC model" of Carlsson & Regnell, 2022) is the best ask a,
+the spread s = a − b and, for j = 1…L, the sell volume at b + j and the buy volume at a − j:
+each side is indexed from the *opposite* best price, so the levels inside the spread are part
+of the window and empty. Outside the window every price level holds ``outside_volume`` units.
+Six competing exponential clocks move the book: limit buys at a − i and limit sells at b + i
+(rate λ_i), cancellations of one unit at a − i or b + i (rate θ_i × the other traders' volume
+there), and market sells/buys at the best bid/ask (rate μ, only if that price has volume).
+
+A market maker quotes depths (d_b, d_a) ∈ {1…D}² from the opposite best price at the start
+of each step t = 0…T−2, is first in the queue at its prices, and cancels what is left at the
+end of the step; at t = T−1 it liquidates its inventory by walking the book. With cash X_t,
+inventory Q_t and H_t what liquidating Q_t would bring, its value is V_t = X_t + H_t and its
+reward r_t = V_t − V_{t−1} − φ Q_t², so an episode's total reward is its final cash (φ = 0).
+Tabular Q-learning (γ = 1) learns Q((time bucket, inventory bucket), (d_b, d_a)).
+
+The rules are those of ``shared/spec/lob-markov-chain.md``. Choices the spec leaves open:
+
+* **Exact continuous time.** In each step the next event comes after an Exp(R) wait, R the
+  total rate, and is chosen with probability rate / R (one uniform, rates scanned in the
+  order limit buys, limit sells, cancel buys, cancel sells, market sell, market buy, each by
+  level). The event that would cross the end of the step is not executed.
+* **Sizes.** Limit orders: geometric with P(k) ∝ e^{−0.5667 k}, redrawn until k ≤ L. Market
+  orders: geometric with 0.4955, redrawn until no larger than the volume at the best price
+  (the market maker's included): market orders never walk the book.
+* **Empty side.** If the last unit of one side of the window goes, that side's best price
+  moves to the first level beyond the window, L + 1 ticks from the opposite best price, which
+  like every outside level holds ``outside_volume``. Both windows then lie inside the spread,
+  so they are empty (the thesis code's "reset of both sides") and only limit orders can
+  arrive until one of them lands inside the spread. A market maker's order whose price is
+  pushed out of the window by a price move is forgotten with its level (cancelled).
+* **The market maker's orders** sit in the book (they count for the market-order size and
+  can make their price the best price) but are never cancelled by other traders: θ_i
+  multiplies only the other traders' volume. At the end of a step the bid remainder is
+  cancelled first, then the ask remainder.
+* **Liquidation** at t = T−1 sells (buys) unit by unit at the best price, then at worse
+  prices, ``outside_volume`` units per tick beyond the window; the book keeps what the walk
+  did (if it walks past the window the book is left with that side empty). The valuation
+  H_t walks the same book without changing it, so the last step's reward is exactly
+  −φ·0 = 0 and V_T = X_T.
+* **Starting book.** Unless a fixed :class:`Book` is given, every episode (and every
+  :func:`simulate_book`) starts from :meth:`Book.simple` (spread 1, one unit on every level)
+  and runs the chain without the market maker for ``burn_in`` time units (default 100,
+  ≈ 480 events: enough to forget the simple book, see the tests). Episodes are therefore
+  independent draws from the chain's long-run behaviour.
+* **Buckets.** Time bucket ⌊t · num_time_buckets / T⌋; inventory bucket ⌈Q/κ⌉ (Q > 0),
+  ⌊Q/κ⌋ (Q < 0), clipped to ±num_inventory_buckets. Action index (d_b − 1)·D + (d_a − 1).
+* **Q-learning.** ε and α are constant within an episode; ε-greedy draws one uniform per
+  decision (then a uniform action if exploring); greedy ties go to the lowest action
+  index. The last decision (t = T−2) is updated with target r_{T−2}: the liquidation step
+  that follows brings reward 0 by construction.
+
+Prices, volumes, cash and values are integers; rewards are floats (exact integers when φ = 0).
+The hot loops are plain loops compiled with numba (``nogil``, so independent runs can use
+threads); every random result takes a seed and draws from its own ``numpy`` Generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from mmcourse._util import check_int, check_real, make_rng
+from mmcourse.estimates import Estimate
+
+__all__ = [
+    "LOBParams", "Book", "EVENT_TYPES", "apply_event", "BookSimulation", "simulate_book",
+    "ConstantStrategy", "RandomStrategy", "GreedyStrategy", "constant_strategy",
+    "random_strategy", "Episode", "simulate_episode", "evaluate_strategy",
+    "epsilon_schedule", "alpha_schedule", "QLearningResult", "q_learning",
+    "ComparisonResult", "run_comparison", "default_benchmarks",
+]
+
+#: The six event types, in the order of their codes 0…5.
+EVENT_TYPES = ("limit_buy", "limit_sell", "cancel_buy", "cancel_sell", "market_sell", "market_buy")
+LIMIT_BUY, LIMIT_SELL, CANCEL_BUY, CANCEL_SELL, MARKET_SELL, MARKET_BUY = range(6)
+
+# Slots of the small state arrays the compiled code passes around.
+ASK, SPREAD = 0, 1                                   # top = [best ask a, spread s]
+BID_PRICE, BID_LEFT, ASK_PRICE, ASK_LEFT = 0, 1, 2, 3  # mm = the market maker's resting orders
+BOUGHT, BUY_CASH, SOLD, SELL_CASH = 0, 1, 2, 3       # fills = volumes and Σ price × volume
+
+# Columns of an episode's per-step record.
+_EPISODE_COLUMNS = ("bid", "ask", "bid_depth", "ask_depth", "bid_quote", "ask_quote",
+                    "bought", "sold", "cash", "inventory", "value", "n_events")
+(_C_BID, _C_ASK, _C_BID_DEPTH, _C_ASK_DEPTH, _C_BID_QUOTE, _C_ASK_QUOTE,
+ _C_BOUGHT, _C_SOLD, _C_CASH, _C_INVENTORY, _C_VALUE, _C_EVENTS) = range(len(_EPISODE_COLUMNS))
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+
+def _check_rates(name: str, rates, num_levels: int, positive_sum: bool) -> tuple[float, ...]:
+    try:
+        values = tuple(rates)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of rates ≥ 0, got {rates!r}") from None
+    if len(values) == 0:
+        raise ValueError(f"{name} must hold at least one rate ≥ 0, got {rates!r}")
+    values = tuple(check_real(f"{name}[{i}]", v, low=0.0) for i, v in enumerate(values))
+    last = max((i + 1 for i, v in enumerate(values) if v > 0), default=0)
+    if last > num_levels:
+        raise ValueError(f"{name} has a nonzero rate at distance {last} > num_levels = {num_levels}; "
+                         f"num_levels must be ≥ {last}")
+    if positive_sum and last == 0:
+        raise ValueError(f"{name} must have at least one rate > 0, got {rates!r}")
+    return values
+
+
+class _Model(NamedTuple):
+    """The parameters as the compiled code reads them (rates 1-based: lam[i] = λ_i)."""
+    lam: np.ndarray
+    theta: np.ndarray
+    n_lam: int
+    n_theta: int
+    mu: float
+    p_limit: float
+    p_market: float
+    levels: int
+    outside: int
+    dt: float
+    T: int
+    order_size: int
+    max_depth: int
+    kappa: int
+    n_inv: int
+    n_time: int
+    phi: float
+
+
+@dataclass(frozen=True)
+class LOBParams:
+    """The book's rates and the market maker's setting; defaults are the seed's and the spec's.
+
+    ``limit_rates`` are λ_1, λ_2, … and ``cancel_rates`` θ_1, θ_2, … (zero beyond the tuple),
+    ``market_rate`` is μ; the limit (market) order size is geometric with
+    P(k) ∝ exp(−``limit_size_decay`` · k) (``market_size_decay``). ``num_levels`` = L,
+    ``max_quote_depth`` = D, ``default_order_size`` = the market maker's order size,
+    ``num_inventory_buckets`` = the clip of the inventory bucket on each side, ``phi`` = φ.
+    ``start_price`` is the best ask of :meth:`Book.simple`; ``burn_in`` is how long the chain
+    runs from it before an episode starts (unless a starting book is given).
+    """
+
+    dt: float = 1.0
+    T: int = 100
+    num_time_buckets: int = 100
+    kappa: int = 3
+    num_levels: int = 10
+    default_order_size: int = 5
+    max_quote_depth: int = 5
+    limit_rates: tuple = (0.13860, 0.17725, 0.22445, 0.14340, 0.05625)
+    cancel_rates: tuple = (0.12975, 0.11055, 0.05360, 0.04925, 0.04225)
+    market_rate: float = 0.0467
+    limit_size_decay: float = 0.5667
+    market_size_decay: float = 0.4955
+    outside_volume: int = 1
+    phi: float = 0.0
+    num_inventory_buckets: int = 3
+    start_price: int = 10_000
+    burn_in: float = 100.0
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        put("dt", check_real("dt", self.dt, low=0.0, low_open=True))
+        put("T", check_int("T", self.T, low=2))
+        put("num_time_buckets", check_int("num_time_buckets", self.num_time_buckets, 1, self.T))
+        put("kappa", check_int("kappa", self.kappa, low=1))
+        put("num_levels", check_int("num_levels", self.num_levels, low=2))
+        put("default_order_size", check_int("default_order_size", self.default_order_size, low=1))
+        put("max_quote_depth", check_int("max_quote_depth", self.max_quote_depth, 1, self.num_levels - 1))
+        put("limit_rates", _check_rates("limit_rates", self.limit_rates, self.num_levels, True))
+        put("cancel_rates", _check_rates("cancel_rates", self.cancel_rates, self.num_levels, False))
+        put("market_rate", check_real("market_rate", self.market_rate, low=0.0))
+        put("limit_size_decay", check_real("limit_size_decay", self.limit_size_decay, low=0.0, low_open=True))
+        put("market_size_decay", check_real("market_size_decay", self.market_size_decay, low=0.0, low_open=True))
+        put("outside_volume", check_int("outside_volume", self.outside_volume, low=1))
+        put("phi", check_real("phi", self.phi, low=0.0))
+        put("num_inventory_buckets", check_int("num_inventory_buckets", self.num_inventory_buckets, low=0))
+        put("start_price", check_int("start_price", self.start_price))
+        put("burn_in", check_real("burn_in", self.burn_in, low=0.0))
+
+    @property
+    def num_actions(self) -> int:
+        """D², the number of depth pairs (d_b, d_a)."""
+        return self.max_quote_depth ** 2
+
+    @property
+    def num_inventory_bucket_values(self) -> int:
+        """2 · num_inventory_buckets + 1, the inventory buckets −c…c."""
+        return 2 * self.num_inventory_buckets + 1
+
+    def rates_by_level(self) -> pd.DataFrame:
+        """λ_i and θ_i for i = 1…L (zeros beyond the given rates)."""
+        lam, theta = _padded(self.limit_rates, self.num_levels), _padded(self.cancel_rates, self.num_levels)
+        return pd.DataFrame({"limit_rate": lam[1:], "cancel_rate": theta[1:]},
+                            index=pd.RangeIndex(1, self.num_levels + 1, name="distance"))
+
+    def _model(self) -> _Model:
+        lam = _padded(self.limit_rates, self.num_levels)
+        theta = _padded(self.cancel_rates, self.num_levels)
+        return _Model(lam, theta, _last_nonzero(lam), _last_nonzero(theta), self.market_rate,
+                      1.0 - np.exp(-self.limit_size_decay), 1.0 - np.exp(-self.market_size_decay),
+                      self.num_levels, self.outside_volume, self.dt, self.T, self.default_order_size,
+                      self.max_quote_depth, self.kappa, self.num_inventory_buckets,
+                      self.num_time_buckets, self.phi)
+
+
+def _padded(rates, L) -> np.ndarray:
+    out = np.zeros(L + 1)
+    values = np.asarray(rates, dtype=float)[:L]
+    out[1:1 + values.size] = values
+    return out
+
+
+def _last_nonzero(rates: np.ndarray) -> int:
+    nonzero = np.flatnonzero(rates)
+    return int(nonzero[-1]) if nonzero.size else 0
+
+
+def _check_params(params) -> LOBParams:
+    if params is None:
+        return LOBParams()
+    if not isinstance(params, LOBParams):
+        raise ValueError(f"params must be a LOBParams or None, got {type(params).__name__}")
+    return params
+
+
+# --------------------------------------------------------------------------------------
+# The book as a value
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Book:
+    """One state of the book: best ask a, spread s, and volumes by distance j = 1…L.
+
+    ``bid_volumes[j − 1]`` is the buy volume at a − j, ``ask_volumes[j − 1]`` the sell volume
+    at b + j; levels inside the spread hold 0. ``spread = L + 1`` means both windows are empty
+    (a side ran out and its price jumped to the first level beyond the window).
+    """
+
+    ask: int
+    spread: int
+    bid_volumes: tuple
+    ask_volumes: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "ask", check_int("ask", self.ask))
+        bid = tuple(check_int("bid_volumes", v, low=0) for v in self.bid_volumes)
+        ask = tuple(check_int("ask_volumes", v, low=0) for v in self.ask_volumes)
+        L = len(bid)
+        if L < 2 or len(ask) != L:
+            raise ValueError(f"bid_volumes and ask_volumes must have the same length L ≥ 2, "
+                             f"got {len(bid)} and {len(ask)}")
+        s = check_int("spread", self.spread, 1, L + 1)
+        for side, vol in (("bid_volumes", bid), ("ask_volumes", ask)):
+            if any(vol[: s - 1]):
+                raise ValueError(f"{side}: the levels inside the spread (distances 1…{s - 1}) must be empty")
+            if s <= L and vol[s - 1] == 0:
+                raise ValueError(f"{side}: the best price (distance {s}) must hold volume")
+        object.__setattr__(self, "spread", s)
+        object.__setattr__(self, "bid_volumes", bid)
+        object.__setattr__(self, "ask_volumes", ask)
+
+    @classmethod
+    def simple(cls, num_levels: int = 10, ask: int = 10_000, volume: int = 1) -> Book:
+        """Spread 1 and ``volume`` units on every level: the burn-in's starting point."""
+        L = check_int("num_levels", num_levels, low=2)
+        volume = check_int("volume", volume, low=1)
+        return cls(ask, 1, (volume,) * L, (volume,) * L)
+
+    @property
+    def num_levels(self) -> int:
+        """L, the number of levels on each side of the window."""
+        return len(self.bid_volumes)
+
+    @property
+    def bid(self) -> int:
+        """The best bid b = a − s."""
+        return self.ask - self.spread
+
+    @property
+    def mid(self) -> float:
+        """(a + b) / 2."""
+        return self.ask - self.spread / 2
+
+    @property
+    def best_bid_volume(self) -> int:
+        """Volume at the best bid (0 if it lies beyond the window)."""
+        return self.bid_volumes[self.spread - 1] if self.spread <= self.num_levels else 0
+
+    @property
+    def best_ask_volume(self) -> int:
+        """Volume at the best ask (0 if it lies beyond the window)."""
+        return self.ask_volumes[self.spread - 1] if self.spread <= self.num_levels else 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per price in the window: price, side ("bid"/"ask"), distance, volume."""
+        L = self.num_levels
+        rows = [(self.ask - j, "bid", j, self.bid_volumes[j - 1]) for j in range(L, 0, -1)]
+        rows += [(self.bid + j, "ask", j, self.ask_volumes[j - 1]) for j in range(1, L + 1)]
+        return pd.DataFrame(rows, columns=["price", "side", "distance", "volume"])
+
+    def _arrays(self):
+        top = np.array([self.ask, self.spread], dtype=np.int64)
+        bidv = np.zeros(self.num_levels + 1, dtype=np.int64)
+        askv = np.zeros(self.num_levels + 1, dtype=np.int64)
+        bidv[1:] = self.bid_volumes
+        askv[1:] = self.ask_volumes
+        return top, bidv, askv
+
+
+def _book_from_arrays(top, bidv, askv) -> Book:
+    return Book(int(top[ASK]), int(top[SPREAD]), tuple(int(v) for v in bidv[1:]),
+                tuple(int(v) for v in askv[1:]))
+
+
+def _start_arrays(params: LOBParams, start_book):
+    """The episode's starting arrays and burn-in time (none for a given book)."""
+    if start_book is None:
+        book, burn_in = Book.simple(params.num_levels, params.start_price), params.burn_in
+    elif isinstance(start_book, Book):
+        if start_book.num_levels != params.num_levels:
+            raise ValueError(f"start_book has {start_book.num_levels} levels, params.num_levels = "
+                             f"{params.num_levels}")
+        book, burn_in = start_book, 0.0
+    else:
+        raise ValueError(f"start_book must be a Book or None, got {type(start_book).__name__}")
+    return (*book._arrays(), burn_in)
+
+
+# --------------------------------------------------------------------------------------
+# Compiled book: the window shifts and the four ways the volume changes
+# --------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _shift_closer(vol, m, L, outside):
+    """The opposite best price moved m ticks towards this side: distances shrink by m,
+    and the levels entering the window at the far end bring ``outside`` units each."""
+    for j in range(1, L + 1):
+        vol[j] = vol[j + m] if j + m <= L else outside
+
+
+@njit(cache=True, nogil=True)
+def _shift_away(vol, m, L):
+    """The opposite best price moved m ticks away: distances grow by m, levels beyond L are
+    forgotten, and the first m levels (now inside the spread) are empty."""
+    for j in range(L, 0, -1):
+        vol[j] = vol[j - m] if j > m else 0
+
+
+@njit(cache=True, nogil=True)
+def _add_bid(top, bidv, askv, j, v, L, outside):
+    """v units of buy volume at a − j; inside the spread they make a new best bid."""
+    s = top[SPREAD]
+    if j < s:
+        _shift_closer(askv, s - j, L, outside)
+        top[SPREAD] = j
+    bidv[j] += v
+
+
+@njit(cache=True, nogil=True)
+def _add_ask(top, bidv, askv, j, v, L, outside):
+    """v units of sell volume at b + j; inside the spread they make a new best ask."""
+    s = top[SPREAD]
+    if j < s:
+        _shift_closer(bidv, s - j, L, outside)
+        top[ASK] -= s - j
+        top[SPREAD] = j
+    askv[j] += v
+
+
+@njit(cache=True, nogil=True)
+def _remove_bid(top, bidv, askv, j, v, L):
+    """Take v units from a − j; if the best bid empties, the bid falls to the next volume
+    (or to the first level beyond the window)."""
+    bidv[j] -= v
+    s = top[SPREAD]
+    if j == s and bidv[j] == 0:
+        k = s + 1
+        while k <= L and bidv[k] == 0:
+            k += 1
+        _shift_away(askv, k - s, L)
+        top[SPREAD] = k
+
+
+@njit(cache=True, nogil=True)
+def _remove_ask(top, bidv, askv, j, v, L):
+    """Take v units from b + j; if the best ask empties, the ask rises to the next volume
+    (or to the first level beyond the window)."""
+    askv[j] -= v
+    s = top[SPREAD]
+    if j == s and askv[j] == 0:
+        k = s + 1
+        while k <= L and askv[k] == 0:
+            k += 1
+        _shift_away(bidv, k - s, L)
+        top[ASK] += k - s
+        top[SPREAD] = k
+
+
+@njit(cache=True, nogil=True)
+def _apply(top, bidv, askv, event, j, size, L, outside):
+    """One event of the chain on the book (j = distance; for market orders j = s)."""
+    if event == LIMIT_BUY:
+        _add_bid(top, bidv, askv, j, size, L, outside)
+    elif event == LIMIT_SELL:
+        _add_ask(top, bidv, askv, j, size, L, outside)
+    elif event == CANCEL_BUY or event == MARKET_SELL:
+        _remove_bid(top, bidv, askv, j, size, L)
+    else:
+        _remove_ask(top, bidv, askv, j, size, L)
+
+
+# --------------------------------------------------------------------------------------
+# Compiled chain: rates, one event, a stretch of time
+# --------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _scan(m, top, bidv, askv, mm, target):
+    """Accumulate the event rates in their fixed order; return the first event (type,
+    distance) whose cumulative rate exceeds ``target``, and the cumulative rate reached.
+
+    With target = ∞ the returned rate is the total rate R. (If rounding leaves target ≥ R,
+    the last event with a positive rate is returned.)
+    """
+    L = m.levels
+    acc = 0.0
+    last_event, last_j = LIMIT_BUY, 1
+    for i in range(1, m.n_lam + 1):                 # limit buy at a − i
+        if m.lam[i] > 0.0:
+            acc += m.lam[i]
+            last_event, last_j = LIMIT_BUY, i
+            if target < acc:
+                return LIMIT_BUY, i, acc
+    for i in range(1, m.n_lam + 1):                 # limit sell at b + i
+        if m.lam[i] > 0.0:
+            acc += m.lam[i]
+            last_event, last_j = LIMIT_SELL, i
+            if target < acc:
+                return LIMIT_SELL, i, acc
+    # the market maker's own volume cannot be cancelled by the other traders
+    jb = top[ASK] - mm[BID_PRICE] if mm[BID_LEFT] > 0 else -1
+    ja = mm[ASK_PRICE] - (top[ASK] - top[SPREAD]) if mm[ASK_LEFT] > 0 else -1
+    for i in range(1, m.n_theta + 1):               # cancel one unit at a − i
+        other = bidv[i] - mm[BID_LEFT] if i == jb else bidv[i]
+        if other > 0 and m.theta[i] > 0.0:
+            acc += m.theta[i] * other
+            last_event, last_j = CANCEL_BUY, i
+            if target < acc:
+                return CANCEL_BUY, i, acc
+    for i in range(1, m.n_theta + 1):               # cancel one unit at b + i
+        other = askv[i] - mm[ASK_LEFT] if i == ja else askv[i]
+        if other > 0 and m.theta[i] > 0.0:
+            acc += m.theta[i] * other
+            last_event, last_j = CANCEL_SELL, i
+            if target < acc:
+                return CANCEL_SELL, i, acc
+    s = top[SPREAD]
+    if s <= L and m.mu > 0.0:
+        if bidv[s] > 0:                              # market sell hits the best bid
+            acc += m.mu
+            last_event, last_j = MARKET_SELL, s
+            if target < acc:
+                return MARKET_SELL, s, acc
+        if askv[s] > 0:                              # market buy lifts the best ask
+            acc += m.mu
+            last_event, last_j = MARKET_BUY, s
+            if target < acc:
+                return MARKET_BUY, s, acc
+    return last_event, last_j, acc
+
+
+@njit(cache=True, nogil=True)
+def _limit_size(rng, m):
+    k = rng.geometric(m.p_limit)
+    while k > m.levels:
+        k = rng.geometric(m.p_limit)
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _market_size(rng, m, available):
+    k = rng.geometric(m.p_market)
+    while k > available:
+        k = rng.geometric(m.p_market)
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _execute(rng, m, top, bidv, askv, mm, event, j, fills):
+    """Draw the event's size, fill the market maker first at its price, update the book.
+    Returns the size."""
+    L = m.levels
+    if event == LIMIT_BUY or event == LIMIT_SELL:
+        size = _limit_size(rng, m)
+    elif event == CANCEL_BUY or event == CANCEL_SELL:
+        size = 1
+    elif event == MARKET_SELL:
+        size = _market_size(rng, m, bidv[j])
+        price = top[ASK] - j
+        if mm[BID_LEFT] > 0 and mm[BID_PRICE] == price:
+            fill = min(size, mm[BID_LEFT])
+            mm[BID_LEFT] -= fill
+            fills[BOUGHT] += fill
+            fills[BUY_CASH] += fill * price
+    else:
+        size = _market_size(rng, m, askv[j])
+        price = top[ASK] - top[SPREAD] + j
+        if mm[ASK_LEFT] > 0 and mm[ASK_PRICE] == price:
+            fill = min(size, mm[ASK_LEFT])
+            mm[ASK_LEFT] -= fill
+            fills[SOLD] += fill
+            fills[SELL_CASH] += fill * price
+    _apply(top, bidv, askv, event, j, size, L, m.outside)
+    # a price move may push a resting order out of the window, where levels are forgotten
+    if mm[BID_LEFT] > 0 and top[ASK] - mm[BID_PRICE] > L:
+        mm[BID_LEFT] = 0
+    if mm[ASK_LEFT] > 0 and mm[ASK_PRICE] - (top[ASK] - top[SPREAD]) > L:
+        mm[ASK_LEFT] = 0
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _run_chain(rng, m, top, bidv, askv, mm, duration, fills):
+    """Run the book for ``duration`` time units with the orders ``mm`` resting in it.
+    Returns the number of events."""
+    tau = 0.0
+    n = 0
+    while True:
+        rate = _scan(m, top, bidv, askv, mm, np.inf)[2]
+        tau += rng.exponential(1.0 / rate)
+        if tau >= duration:                          # this event would cross the end
+            return n
+        event, j, _ = _scan(m, top, bidv, askv, mm, rng.random() * rate)
+        _execute(rng, m, top, bidv, askv, mm, event, j, fills)
+        n += 1
+
+
+@njit(cache=True, nogil=True)
+def _run_book(rng, m, top, bidv, askv, duration, grid, counts, spread_time, bid_time, ask_time,
+              rec_top, rec_bid, rec_ask):
+    """The book alone for ``duration``, counting events by type, the time spent at each
+    spread, the time-integrated volumes, and the book at the times in ``grid``."""
+    L = m.levels
+    mm = np.zeros(4, dtype=np.int64)
+    fills = np.zeros(4, dtype=np.int64)
+    tau = 0.0
+    k = 0
+    n = 0
+    while True:
+        rate = _scan(m, top, bidv, askv, mm, np.inf)[2]
+        t_next = min(tau + rng.exponential(1.0 / rate), duration)
+        while k < grid.size and grid[k] < t_next:   # the book is constant on [tau, t_next)
+            rec_top[k, 0] = top[ASK]
+            rec_top[k, 1] = top[SPREAD]
+            for j in range(1, L + 1):
+                rec_bid[k, j - 1] = bidv[j]
+                rec_ask[k, j - 1] = askv[j]
+            k += 1
+        held = t_next - tau
+        spread_time[top[SPREAD]] += held
+        for j in range(1, L + 1):
+            bid_time[j] += held * bidv[j]
+            ask_time[j] += held * askv[j]
+        if t_next >= duration:
+            break
+        tau = t_next
+        event, j, _ = _scan(m, top, bidv, askv, mm, rng.random() * rate)
+        _execute(rng, m, top, bidv, askv, mm, event, j, fills)
+        counts[event] += 1
+        n += 1
+    while k < grid.size:                             # grid points at the very end
+        rec_top[k, 0] = top[ASK]
+        rec_top[k, 1] = top[SPREAD]
+        for j in range(1, L + 1):
+            rec_bid[k, j - 1] = bidv[j]
+            rec_ask[k, j - 1] = askv[j]
+        k += 1
+    return n
+
+
+# --------------------------------------------------------------------------------------
+# Compiled market maker: one step, liquidation, valuation, episodes, Q-learning
+# --------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _inventory_bucket(q, kappa, n_inv):
+    """⌈Q/κ⌉ for Q > 0, ⌊Q/κ⌋ for Q < 0, clipped to ±n_inv."""
+    if q > 0:
+        return min((q + kappa - 1) // kappa, n_inv)
+    if q < 0:
+        return max(q // kappa, -n_inv)
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _market_maker_step(rng, m, top, bidv, askv, mm, d_b, d_a, fills):
+    """Quote at depths (d_b, d_a) from the opposite best prices, let the book run for dt,
+    cancel what is left. Returns the number of book events."""
+    L = m.levels
+    s = top[SPREAD]
+    if s >= d_b + d_a:                               # widen: the quotes may not cross or lock
+        grow = (s - d_b - d_a + 2) // 2
+        d_b += grow
+        d_a += grow
+    a = top[ASK]
+    b = a - s
+    mm[BID_PRICE] = a - d_b
+    mm[BID_LEFT] = m.order_size
+    mm[ASK_PRICE] = b + d_a
+    mm[ASK_LEFT] = m.order_size
+    _add_bid(top, bidv, askv, d_b, m.order_size, L, m.outside)
+    _add_ask(top, bidv, askv, mm[ASK_PRICE] - (top[ASK] - top[SPREAD]), m.order_size, L, m.outside)
+    n = _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
+    if mm[BID_LEFT] > 0:                             # cancel the remainders, bid first
+        _remove_bid(top, bidv, askv, top[ASK] - mm[BID_PRICE], mm[BID_LEFT], L)
+        mm[BID_LEFT] = 0
+    if mm[ASK_LEFT] > 0:
+        j = mm[ASK_PRICE] - (top[ASK] - top[SPREAD])
+        if j <= L:                                   # else it left the window with its level
+            _remove_ask(top, bidv, askv, j, mm[ASK_LEFT], L)
+        mm[ASK_LEFT] = 0
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _liquidation_value(m, top, bidv, askv, q):
+    """H: the cash selling q > 0 (minus the cost of buying −q for q < 0) would bring by
+    walking the book, ``outside_volume`` units per tick beyond the window. The book is not
+    changed."""
+    if q == 0:
+        return 0
+    L = m.levels
+    left = abs(q)
+    cash = 0
+    j = top[SPREAD]
+    while left > 0:
+        if j <= L:
+            available = bidv[j] if q > 0 else askv[j]
+        else:
+            available = m.outside
+        take = min(left, available)
+        price = top[ASK] - j if q > 0 else top[ASK] - top[SPREAD] + j
+        cash += take * price
+        left -= take
+        j += 1
+    return cash if q > 0 else -cash
+
+
+@njit(cache=True, nogil=True)
+def _liquidate(m, top, bidv, askv, q, fills):
+    """Trade the inventory q away against the book, best price first; beyond the window at
+    ``outside_volume`` units per tick (the book then keeps that side empty)."""
+    L = m.levels
+    while q > 0 and top[SPREAD] <= L:
+        s = top[SPREAD]
+        take = min(q, bidv[s])
+        fills[SOLD] += take
+        fills[SELL_CASH] += take * (top[ASK] - s)
+        q -= take
+        _remove_bid(top, bidv, askv, s, take, L)
+    while q < 0 and top[SPREAD] <= L:
+        s = top[SPREAD]
+        take = min(-q, askv[s])
+        fills[BOUGHT] += take
+        fills[BUY_CASH] += take * (top[ASK] - s + s)
+        q += take
+        _remove_ask(top, bidv, askv, s, take, L)
+    j = L + 1
+    while q != 0:
+        take = min(abs(q), m.outside)
+        if q > 0:
+            fills[SOLD] += take
+            fills[SELL_CASH] += take * (top[ASK] - j)
+            q -= take
+        else:
+            fills[BOUGHT] += take
+            fills[BUY_CASH] += take * (top[ASK] - top[SPREAD] + j)
+            q += take
+        j += 1
+
+
+@njit(cache=True, nogil=True)
+def _start(rng, m, start_top, start_bidv, start_askv, burn_in, top, bidv, askv, mm, fills):
+    """Reset the book to the start arrays and run it alone for ``burn_in``."""
+    top[:] = start_top
+    bidv[:] = start_bidv
+    askv[:] = start_askv
+    mm[:] = 0
+    if burn_in > 0.0:
+        _run_chain(rng, m, top, bidv, askv, mm, burn_in, fills)
+    fills[:] = 0
+
+
+@njit(cache=True, nogil=True)
+def _episode(rng, m, random_depths, table, start_top, start_bidv, start_askv, burn_in, rec, rewards):
+    """One episode under a depth table (or uniformly random depths); fills ``rec`` (T ×
+    columns) and ``rewards`` (T) and returns the total reward."""
+    L = m.levels
+    top = np.empty(2, dtype=np.int64)
+    bidv = np.empty(L + 1, dtype=np.int64)
+    askv = np.empty(L + 1, dtype=np.int64)
+    mm = np.zeros(4, dtype=np.int64)
+    fills = np.zeros(4, dtype=np.int64)
+    _start(rng, m, start_top, start_bidv, start_askv, burn_in, top, bidv, askv, mm, fills)
+    x = 0
+    q = 0
+    v_prev = 0
+    total = 0.0
+    for t in range(m.T):
+        rec[t, _C_BID] = top[ASK] - top[SPREAD]
+        rec[t, _C_ASK] = top[ASK]
+        fills[:] = 0
+        if t < m.T - 1:
+            if random_depths:
+                d_b = rng.integers(1, m.max_depth + 1)
+                d_a = rng.integers(1, m.max_depth + 1)
+            else:
+                tb = t * m.n_time // m.T
+                ib = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
+                d_b = table[tb, ib, 0]
+                d_a = table[tb, ib, 1]
+            n = _market_maker_step(rng, m, top, bidv, askv, mm, d_b, d_a, fills)
+            rec[t, _C_BID_QUOTE] = mm[BID_PRICE]
+            rec[t, _C_ASK_QUOTE] = mm[ASK_PRICE]
+            rec[t, _C_BID_DEPTH] = rec[t, _C_ASK] - mm[BID_PRICE]
+            rec[t, _C_ASK_DEPTH] = mm[ASK_PRICE] - rec[t, _C_BID]
+        else:
+            _liquidate(m, top, bidv, askv, q, fills)
+            n = _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
+            for c in (_C_BID_QUOTE, _C_ASK_QUOTE, _C_BID_DEPTH, _C_ASK_DEPTH):
+                rec[t, c] = 0
+        x += fills[SELL_CASH] - fills[BUY_CASH]
+        q += fills[BOUGHT] - fills[SOLD]
+        v = x + _liquidation_value(m, top, bidv, askv, q)
+        r = float(v - v_prev) - m.phi * q * q
+        v_prev = v
+        total += r
+        rec[t, _C_BOUGHT] = fills[BOUGHT]
+        rec[t, _C_SOLD] = fills[SOLD]
+        rec[t, _C_CASH] = x
+        rec[t, _C_INVENTORY] = q
+        rec[t, _C_VALUE] = v
+        rec[t, _C_EVENTS] = n
+        rewards[t] = r
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _evaluate(rng, m, random_depths, table, start_top, start_bidv, start_askv, burn_in, out):
+    """Total rewards of len(out) independent episodes."""
+    rec = np.zeros((m.T, len(_EPISODE_COLUMNS)), dtype=np.int64)
+    rewards = np.zeros(m.T)
+    for k in range(out.size):
+        out[k] = _episode(rng, m, random_depths, table, start_top, start_bidv, start_askv,
+                          burn_in, rec, rewards)
+
+
+@njit(cache=True, nogil=True)
+def _greedy_action(q_row):
+    """The lowest-index action with the largest value."""
+    best = 0
+    for a in range(1, q_row.size):
+        if q_row[a] > q_row[best]:
+            best = a
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _q_learning(rng, m, Q, epsilons, alphas, start_top, start_bidv, start_askv, burn_in,
+                episode_rewards, start_values):
+    """Tabular Q-learning (γ = 1) over len(epsilons) episodes, updating Q in place."""
+    L = m.levels
+    D = m.max_depth
+    top = np.empty(2, dtype=np.int64)
+    bidv = np.empty(L + 1, dtype=np.int64)
+    askv = np.empty(L + 1, dtype=np.int64)
+    mm = np.zeros(4, dtype=np.int64)
+    fills = np.zeros(4, dtype=np.int64)
+    for k in range(epsilons.size):
+        eps = epsilons[k]
+        alpha = alphas[k]
+        _start(rng, m, start_top, start_bidv, start_askv, burn_in, top, bidv, askv, mm, fills)
+        x = 0
+        q = 0
+        v_prev = 0
+        total = 0.0
+        tb = 0
+        ib = _inventory_bucket(0, m.kappa, m.n_inv) + m.n_inv
+        for t in range(m.T - 1):                     # decisions at t = 0…T−2
+            if rng.random() < eps:
+                action = rng.integers(0, D * D)
+            else:
+                action = _greedy_action(Q[tb, ib])
+            fills[:] = 0
+            _market_maker_step(rng, m, top, bidv, askv, mm, action // D + 1, action % D + 1, fills)
+            x += fills[SELL_CASH] - fills[BUY_CASH]
+            q += fills[BOUGHT] - fills[SOLD]
+            v = x + _liquidation_value(m, top, bidv, askv, q)
+            r = float(v - v_prev) - m.phi * q * q
+            v_prev = v
+            total += r
+            tb_next = (t + 1) * m.n_time // m.T
+            ib_next = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
+            target = r
+            if t + 1 < m.T - 1:                      # else the liquidation step brings 0
+                target += Q[tb_next, ib_next].max()
+            Q[tb, ib, action] += alpha * (target - Q[tb, ib, action])
+            tb = tb_next
+            ib = ib_next
+        fills[:] = 0                                 # t = T−1: liquidate, one more step
+        _liquidate(m, top, bidv, askv, q, fills)
+        _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
+        x += fills[SELL_CASH] - fills[BUY_CASH]
+        total += float(x - v_prev)
+        episode_rewards[k] = total
+        start_values[k] = Q[0, m.n_inv].max()
+
+
+# --------------------------------------------------------------------------------------
+# Events on a given book, and the book on its own
+# --------------------------------------------------------------------------------------
+
+def apply_event(book: Book, event: str, level: int | None = None, size: int = 1,
+                params: LOBParams | None = None) -> Book:
+    """The book after one chosen event (the book itself is not changed).
+
+    ``event`` is one of :data:`EVENT_TYPES`. For limit orders and cancellations ``level`` is
+    the distance i = 1…L from the opposite best price (a − i for buys, b + i for sells);
+    market orders trade at the best price and take no level. ``size`` units are added or
+    removed; a cancellation or market order may not take more than the level holds (market
+    orders never walk the book). ``params`` gives ``outside_volume`` (default 1).
+    """
+    if not isinstance(book, Book):
+        raise ValueError(f"book must be a Book, got {type(book).__name__}")
+    if event not in EVENT_TYPES:
+        raise ValueError(f"event must be one of {EVENT_TYPES}, got {event!r}")
+    params = _check_params(params)
+    code = EVENT_TYPES.index(event)
+    L = book.num_levels
+    size = check_int("size", size, low=1)
+    if code in (MARKET_SELL, MARKET_BUY):
+        if level is not None:
+            raise ValueError(f"level must be None for a market order (it trades at the best price), got {level!r}")
+        level = book.spread
+        available = book.best_bid_volume if code == MARKET_SELL else book.best_ask_volume
+        if available == 0:
+            raise ValueError(f"{event}: the best price holds no volume in the window")
+    else:
+        if level is None:
+            raise ValueError(f"{event} needs a level (distance 1…{L} from the opposite best price)")
+        level = check_int("level", level, 1, L)
+        volumes = book.bid_volumes if code in (LIMIT_BUY, CANCEL_BUY) else book.ask_volumes
+        available = volumes[level - 1]
+    if code in (CANCEL_BUY, CANCEL_SELL, MARKET_SELL, MARKET_BUY) and size > available:
+        raise ValueError(f"size must be ≤ {available}, the volume at that level, got {size}")
+    top, bidv, askv = book._arrays()
+    _apply(top, bidv, askv, code, level, size, L, params.outside_volume)
+    return _book_from_arrays(top, bidv, askv)
+
+
+@dataclass(frozen=True, eq=False)
+class BookSimulation:
+    """The book run on its own (no market maker) for ``duration`` time units.
+
+    ``times``, ``asks``, ``spreads``, ``bid_volumes``, ``ask_volumes`` are the book at the
+    grid times 0, Δ, 2Δ, … ≤ duration; ``event_counts[k]`` counts events of type
+    ``EVENT_TYPES[k]``; ``spread_time[s − 1]`` is the time spent at spread s = 1…L+1;
+    ``mean_bid_volume[j − 1]`` / ``mean_ask_volume[j − 1]`` are the time-averaged volumes at
+    distance j from the opposite best price.
+    """
+
+    duration: float
+    n_events: int
+    event_counts: np.ndarray
+    spread_time: np.ndarray
+    mean_bid_volume: np.ndarray
+    mean_ask_volume: np.ndarray
+    times: np.ndarray
+    asks: np.ndarray
+    spreads: np.ndarray
+    bid_volumes: np.ndarray
+    ask_volumes: np.ndarray
+    start_book: Book
+    end_book: Book
+
+    @property
+    def bids(self) -> np.ndarray:
+        """Best bid at the grid times."""
+        return self.asks - self.spreads
+
+    @property
+    def events_per_unit_time(self) -> float:
+        """Number of events / duration."""
+        return self.n_events / self.duration
+
+    @property
+    def event_mix(self) -> pd.Series:
+        """Fraction of the events of each type."""
+        return pd.Series(self.event_counts / max(self.n_events, 1), index=list(EVENT_TYPES),
+                         name="fraction of events")
+
+    @property
+    def spread_distribution(self) -> pd.Series:
+        """Fraction of the time spent at each spread 1…L+1 (time-weighted)."""
+        return pd.Series(self.spread_time / self.duration,
+                         index=pd.RangeIndex(1, self.spread_time.size + 1, name="spread"),
+                         name="fraction of time")
+
+    def volume_profile(self) -> pd.DataFrame:
+        """Time-averaged bid and ask volume by distance j from the opposite best price."""
+        return pd.DataFrame({"bid": self.mean_bid_volume, "ask": self.mean_ask_volume},
+                            index=pd.RangeIndex(1, self.mean_bid_volume.size + 1, name="distance"))
+
+    def path_frame(self) -> pd.DataFrame:
+        """Best bid, best ask and spread at the grid times."""
+        return pd.DataFrame({"t": self.times, "bid": self.bids, "ask": self.asks,
+                             "spread": self.spreads})
+
+    def book_at(self, k: int) -> Book:
+        """The book at grid time ``times[k]``."""
+        return Book(int(self.asks[k]), int(self.spreads[k]), tuple(int(v) for v in self.bid_volumes[k]),
+                    tuple(int(v) for v in self.ask_volumes[k]))
+
+
+def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed=None,
+                  start_book: Book | None = None, record_every: float = 1.0) -> BookSimulation:
+    """Run the book without a market maker for ``duration`` time units.
+
+    It starts from ``start_book`` or, by default, from the chain's long-run behaviour (the
+    simple book run for ``params.burn_in``). The book is recorded every ``record_every``
+    time units; counts, spread times and mean volumes cover the whole run.
+    """
+    params = _check_params(params)
+    duration = check_real("duration", duration, low=0.0, low_open=True)
+    record_every = check_real("record_every", record_every, low=0.0, low_open=True)
+    n_grid = int(np.floor(duration / record_every + 1e-9)) + 1
+    if n_grid > 10_000_000:
+        raise ValueError(f"record_every must give at most 10,000,000 records, got {n_grid}")
+    rng = make_rng(seed)
+    m = params._model()
+    L = params.num_levels
+    top, bidv, askv, burn_in = _start_arrays(params, start_book)
+    mm = np.zeros(4, dtype=np.int64)
+    _start(rng, m, top.copy(), bidv.copy(), askv.copy(), burn_in, top, bidv, askv, mm,
+           np.zeros(4, dtype=np.int64))
+    start = _book_from_arrays(top, bidv, askv)
+    grid = np.arange(n_grid) * record_every
+    counts = np.zeros(6, dtype=np.int64)
+    spread_time = np.zeros(L + 2)
+    bid_time = np.zeros(L + 1)
+    ask_time = np.zeros(L + 1)
+    rec_top = np.zeros((n_grid, 2), dtype=np.int64)
+    rec_bid = np.zeros((n_grid, L), dtype=np.int64)
+    rec_ask = np.zeros((n_grid, L), dtype=np.int64)
+    n = _run_book(rng, m, top, bidv, askv, duration, grid, counts, spread_time, bid_time, ask_time,
+                  rec_top, rec_bid, rec_ask)
+    return BookSimulation(duration, int(n), counts, spread_time[1:], bid_time[1:] / duration,
+                          ask_time[1:] / duration, grid, rec_top[:, 0], rec_top[:, 1], rec_bid,
+                          rec_ask, start, _book_from_arrays(top, bidv, askv))
+
+
+# --------------------------------------------------------------------------------------
+# Strategies
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConstantStrategy:
+    """Always quote at depths (bid_depth, ask_depth) from the opposite best prices."""
+
+    bid_depth: int
+    ask_depth: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "bid_depth", check_int("bid_depth", self.bid_depth, low=1))
+        object.__setattr__(self, "ask_depth", check_int("ask_depth", self.ask_depth, low=1))
+
+    @property
+    def label(self) -> str:
+        if self.bid_depth == self.ask_depth:
+            return f"constant (depth {self.bid_depth})"
+        return f"constant (bid depth {self.bid_depth}, ask depth {self.ask_depth})"
+
+    def depth_table(self, params: LOBParams) -> np.ndarray:
+        """The depths (d_b, d_a) by (time bucket, inventory bucket + c)."""
+        for name in ("bid_depth", "ask_depth"):
+            if getattr(self, name) > params.max_quote_depth:
+                raise ValueError(f"{name} must be ≤ max_quote_depth = {params.max_quote_depth}, "
+                                 f"got {getattr(self, name)}")
+        table = np.empty((params.num_time_buckets, params.num_inventory_bucket_values, 2), dtype=np.int64)
+        table[..., 0] = self.bid_depth
+        table[..., 1] = self.ask_depth
+        return table
+
+
+@dataclass(frozen=True)
+class RandomStrategy:
+    """Quote depths drawn uniformly from {1…D}² at every step (bid first, then ask)."""
+
+    @property
+    def label(self) -> str:
+        return "random"
+
+    def depth_table(self, params: LOBParams) -> None:
+        """None: the depths are drawn while the episode runs."""
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class GreedyStrategy:
+    """Quote the depths of a table over (time bucket, inventory bucket), e.g. a learnt
+    Q table's greedy actions. ``depths[tb, ib + c] = (d_b, d_a)``."""
+
+    depths: np.ndarray = field(repr=False)
+    label: str = "greedy"
+
+    def __post_init__(self):
+        depths = np.array(self.depths, dtype=np.int64)
+        if depths.ndim != 3 or depths.shape[2] != 2 or depths.size == 0:
+            raise ValueError(f"depths must have shape (time buckets, inventory buckets, 2), got {depths.shape}")
+        if depths.min() < 1:
+            raise ValueError(f"depths must be ≥ 1, got {depths.min()}")
+        depths.setflags(write=False)
+        object.__setattr__(self, "depths", depths)
+
+    @classmethod
+    def from_q_table(cls, Q, label: str = "Q-learning (greedy)") -> GreedyStrategy:
+        """The greedy depths of a Q table (time buckets × inventory buckets × D²)."""
+        Q = np.asarray(Q, dtype=float)
+        D = int(round(np.sqrt(Q.shape[-1]))) if Q.ndim == 3 else 0
+        if Q.ndim != 3 or D * D != Q.shape[-1]:
+            raise ValueError(f"Q must have shape (time buckets, inventory buckets, D²), got {Q.shape}")
+        best = np.argmax(Q, axis=2)                 # lowest index among ties, as in training
+        return cls(np.stack([best // D + 1, best % D + 1], axis=-1), label)
+
+    def __eq__(self, other):
+        if not isinstance(other, GreedyStrategy):
+            return NotImplemented
+        return self.label == other.label and np.array_equal(self.depths, other.depths)
+
+    def __hash__(self):
+        return hash((self.label, self.depths.shape, self.depths.tobytes()))
+
+    def __repr__(self):
+        nb, ni, _ = self.depths.shape
+        return f"GreedyStrategy(label={self.label!r}, {nb} time buckets × {ni} inventory buckets)"
+
+    def depth_table(self, params: LOBParams) -> np.ndarray:
+        expected = (params.num_time_buckets, params.num_inventory_bucket_values, 2)
+        if self.depths.shape != expected:
+            raise ValueError(f"depths must have shape {expected} for these params, got {self.depths.shape}")
+        if self.depths.max() > params.max_quote_depth:
+            raise ValueError(f"depths must be ≤ max_quote_depth = {params.max_quote_depth}")
+        return self.depths
+
+    def to_frame(self) -> pd.DataFrame:
+        """Bid and ask depth by (time bucket, inventory bucket)."""
+        nb, ni, _ = self.depths.shape
+        c = (ni - 1) // 2
+        index = pd.MultiIndex.from_product([range(nb), range(-c, c + 1)],
+                                           names=["time_bucket", "inventory_bucket"])
+        return pd.DataFrame(self.depths.reshape(-1, 2), index=index, columns=["bid_depth", "ask_depth"])
+
+
+def constant_strategy(bid_depth: int, ask_depth: int | None = None) -> ConstantStrategy:
+    """Constant depths; ``ask_depth`` defaults to ``bid_depth``. Depth d means d ticks from
+    the *opposite* best price (the thesis' "constant (d=1)" is depth 2 here)."""
+    return ConstantStrategy(bid_depth, bid_depth if ask_depth is None else ask_depth)
+
+
+def random_strategy() -> RandomStrategy:
+    """Uniformly random depths every step."""
+    return RandomStrategy()
+
+
+def _strategy_arrays(strategy, params):
+    if not isinstance(strategy, (ConstantStrategy, RandomStrategy, GreedyStrategy)):
+        raise ValueError(f"strategy must be a ConstantStrategy, RandomStrategy or GreedyStrategy, "
+                         f"got {type(strategy).__name__}")
+    table = strategy.depth_table(params)
+    if table is None:
+        return True, np.ones((1, 1, 2), dtype=np.int64)
+    return False, np.ascontiguousarray(table, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------
+# Episodes and evaluation
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Episode:
+    """One episode, step by step (T rows).
+
+    Row t: ``bid``, ``ask`` at the start of step t; the quotes posted (``bid_quote``,
+    ``ask_quote`` prices, ``bid_depth`` = a − bid_quote, ``ask_depth`` = ask_quote − b, after
+    any widening; 0 at t = T−1, where nothing is posted); the market maker's fills in the
+    step (``bought``, ``sold``; at t = T−1 the liquidation); ``cash`` X, ``inventory`` Q and
+    ``value`` V at the end of the step (time t + 1); ``reward`` r_t; ``n_events`` book events.
+    """
+
+    strategy: object
+    t: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    bid_depth: np.ndarray
+    ask_depth: np.ndarray
+    bid_quote: np.ndarray
+    ask_quote: np.ndarray
+    bought: np.ndarray
+    sold: np.ndarray
+    cash: np.ndarray
+    inventory: np.ndarray
+    value: np.ndarray
+    reward: np.ndarray
+    n_events: np.ndarray
+    start_book: Book
+    end_book: Book
+
+    @property
+    def spread(self) -> np.ndarray:
+        return self.ask - self.bid
+
+    @property
+    def total_reward(self) -> float:
+        """Σ r_t (= the final cash when φ = 0)."""
+        return float(self.reward.sum())
+
+    @property
+    def final_cash(self) -> int:
+        return int(self.cash[-1])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The steps as a DataFrame (quotes and depths are <NA> at t = T−1)."""
+        frame = pd.DataFrame({"t": self.t, "bid": self.bid, "ask": self.ask, "spread": self.spread})
+        for name in ("bid_depth", "ask_depth", "bid_quote", "ask_quote"):
+            column = pd.array(getattr(self, name), dtype="Int64")
+            column[-1] = pd.NA
+            frame[name] = column
+        for name in ("bought", "sold", "cash", "inventory", "value", "reward", "n_events"):
+            frame[name] = getattr(self, name)
+        return frame
+
+
+def simulate_episode(strategy, params: LOBParams | None = None, seed=None,
+                     start_book: Book | None = None) -> Episode:
+    """One episode of the market maker following ``strategy``."""
+    params = _check_params(params)
+    random_depths, table = _strategy_arrays(strategy, params)
+    rng = make_rng(seed)
+    m = params._model()
+    top, bidv, askv, burn_in = _start_arrays(params, start_book)
+    rec = np.zeros((params.T, len(_EPISODE_COLUMNS)), dtype=np.int64)
+    rewards = np.zeros(params.T)
+    # the start book is recorded by re-running the burn-in on a copy of the generator state
+    rng_copy = _copy_generator(rng)
+    start = _burned_in_book(rng_copy, m, top, bidv, askv, burn_in)
+    _episode(rng, m, random_depths, table, top, bidv, askv, burn_in, rec, rewards)
+    end = _end_book(rng_copy, m, random_depths, table, rec)
+    columns = {name: rec[:, k].copy() for k, name in enumerate(_EPISODE_COLUMNS)}
+    columns.pop("bid")
+    columns.pop("ask")
+    return Episode(strategy, np.arange(params.T), rec[:, _C_BID].copy(), rec[:, _C_ASK].copy(),
+                   reward=rewards, start_book=start, end_book=end, **columns)
+
+
+def _copy_generator(rng: np.random.Generator) -> np.random.Generator:
+    bit_generator = type(rng.bit_generator)()
+    bit_generator.state = rng.bit_generator.state
+    return np.random.Generator(bit_generator)
+
+
+def _burned_in_book(rng, m, top, bidv, askv, burn_in) -> Book:
+    t, b, a = top.copy(), bidv.copy(), askv.copy()
+    _start(rng, m, top, bidv, askv, burn_in, t, b, a, np.zeros(4, dtype=np.int64),
+           np.zeros(4, dtype=np.int64))
+    return _book_from_arrays(t, b, a)
+
+
+def _end_book(rng, m, random_depths, table, rec):
+    return None
+
+
+def evaluate_strategy(strategy, params: LOBParams | None = None, n_episodes: int = 300, seed=None,
+                      start_book: Book | None = None) -> Estimate:
+    """The total rewards of ``n_episodes`` independent episodes, as an :class:`Estimate`
+    (mean, std, stderr, confidence interval; ``.samples`` holds the rewards)."""
+    params = _check_params(params)
+    n_episodes = check_int("n_episodes", n_episodes, low=2)
+    random_depths, table = _strategy_arrays(strategy, params)
+    rng = make_rng(seed)
+    top, bidv, askv, burn_in = _start_arrays(params, start_book)
+    out = np.zeros(n_episodes)
+    _evaluate(rng, params._model(), random_depths, table, top, bidv, askv, burn_in, out)
+    return Estimate(out)
+
+
+# --------------------------------------------------------------------------------------
+# Q-learning
+# --------------------------------------------------------------------------------------
+
+def epsilon_schedule(n_train: int, epsilon_start: float = 1.0, epsilon_end: float = 0.05,
+                     epsilon_cutoff: float = 0.5) -> np.ndarray:
+    """ε_k for episodes k = 0…n_train−1: linear from ``epsilon_start`` to ``epsilon_end``
+    over the first ``epsilon_cutoff`` · n_train episodes, then constant."""
+    n_train = check_int("n_train", n_train, low=1)
+    start = check_real("epsilon_start", epsilon_start, 0.0, 1.0)
+    end = check_real("epsilon_end", epsilon_end, 0.0, 1.0)
+    cutoff = check_real("epsilon_cutoff", epsilon_cutoff, 0.0, 1.0)
+    k = np.arange(n_train)
+    n_cut = cutoff * n_train
+    if n_cut == 0:
+        return np.full(n_train, end)
+    return np.where(k < n_cut, start + (end - start) * k / n_cut, end)
+
+
+def alpha_schedule(n_train: int, alpha_start: float = 0.5, alpha_end: float = 0.001) -> np.ndarray:
+    """α_k = alpha_start · (alpha_end / alpha_start)^{k / (n_train − 1)}: exponential decay
+    from ``alpha_start`` (first episode) to ``alpha_end`` (last episode)."""
+    n_train = check_int("n_train", n_train, low=1)
+    start = check_real("alpha_start", alpha_start, 0.0, 1.0, low_open=True)
+    end = check_real("alpha_end", alpha_end, 0.0, 1.0, low_open=True)
+    if n_train == 1:
+        return np.array([start])
+    return start * (end / start) ** (np.arange(n_train) / (n_train - 1))
+
+
+@dataclass(frozen=True, eq=False)
+class QLearningResult:
+    """A trained Q table and its training history (one value per episode).
+
+    ``q_table[tb, ib + c, (d_b − 1)·D + (d_a − 1)]``; ``episode_rewards[k]`` is episode k's
+    total reward (while exploring); ``start_values[k]`` = max_a Q(s_0, a) after episode k,
+    s_0 = (time bucket 0, inventory bucket 0).
+    """
+
+    params: LOBParams
+    q_table: np.ndarray = field(repr=False)
+    episode_rewards: np.ndarray = field(repr=False)
+    start_values: np.ndarray = field(repr=False)
+    epsilons: np.ndarray = field(repr=False)
+    alphas: np.ndarray = field(repr=False)
+
+    @property
+    def n_train(self) -> int:
+        return int(self.episode_rewards.size)
+
+    @property
+    def greedy_strategy(self) -> GreedyStrategy:
+        """The learnt greedy strategy, usable by :func:`evaluate_strategy`."""
+        return GreedyStrategy.from_q_table(self.q_table, "Q-learning (greedy)")
+
+    def history_frame(self) -> pd.DataFrame:
+        """Per training episode: reward, start-state value, ε and α."""
+        return pd.DataFrame({"reward": self.episode_rewards, "start_value": self.start_values,
+                             "epsilon": self.epsilons, "alpha": self.alphas},
+                            index=pd.RangeIndex(self.n_train, name="episode"))
+
+    def q_frame(self) -> pd.DataFrame:
+        """Q values in long form: one row per (time bucket, inventory bucket, d_b, d_a)."""
+        nb, ni, na = self.q_table.shape
+        D = self.params.max_quote_depth
+        c = self.params.num_inventory_buckets
+        index = pd.MultiIndex.from_product(
+            [range(nb), range(-c, c + 1), range(1, D + 1), range(1, D + 1)],
+            names=["time_bucket", "inventory_bucket", "bid_depth", "ask_depth"])
+        return pd.DataFrame({"q": self.q_table.reshape(-1)}, index=index)
+
+    def greedy_frame(self) -> pd.DataFrame:
+        """The greedy depths by (time bucket, inventory bucket)."""
+        return self.greedy_strategy.to_frame()
+
+
+def q_learning(params: LOBParams | None = None, n_train: int = 3000, epsilon_start: float = 1.0,
+               epsilon_end: float = 0.05, epsilon_cutoff: float = 0.5, alpha_start: float = 0.5,
+               alpha_end: float = 0.001, seed=None, start_book: Book | None = None) -> QLearningResult:
+    """Tabular Q-learning of the depths (γ = 1), ε-greedy with :func:`epsilon_schedule`,
+    step sizes :func:`alpha_schedule`, Q initialised to 0."""
+    params = _check_params(params)
+    epsilons = epsilon_schedule(n_train, epsilon_start, epsilon_end, epsilon_cutoff)
+    alphas = alpha_schedule(n_train, alpha_start, alpha_end)
+    rng = make_rng(seed)
+    top, bidv, askv, burn_in = _start_arrays(params, start_book)
+    Q = np.zeros((params.num_time_buckets, params.num_inventory_bucket_values, params.num_actions))
+    rewards = np.zeros(epsilons.size)
+    start_values = np.zeros(epsilons.size)
+    _q_learning(rng, params._model(), Q, epsilons, alphas, top, bidv, askv, burn_in, rewards, start_values)
+    return QLearningResult(params, Q, rewards, start_values, epsilons, alphas)
+
+
+from mmcourse.lob_experiment import ComparisonResult, default_benchmarks, run_comparison  # noqa: E402
