@@ -7,6 +7,18 @@ import numbers
 import numpy as np
 
 
+class lazy_pandas:
+    """Stands in for the pandas module and imports it on first attribute access.
+
+    Importing pandas costs about 30 MB of memory; the compiled simulations never use it, so
+    a process that only evaluates policies stays small.
+    """
+
+    def __getattr__(self, name):
+        import pandas
+        return getattr(pandas, name)
+
+
 def make_rng(seed) -> np.random.Generator:
     """A ``numpy.random.Generator`` from an int seed, a ``SeedSequence``, a Generator or None."""
     if isinstance(seed, np.random.Generator):

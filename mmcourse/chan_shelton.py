@@ -17,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
-from mmcourse._util import check_int, check_real, make_rng
+from mmcourse._util import check_int, check_real, lazy_pandas, make_rng
 from mmcourse.estimates import Estimate
+
+pd = lazy_pandas()  # pandas (~30 MB) loads on first use: evaluation alone never needs it
 
 __all__ = [
     "ACTIONS", "EVENT_NAMES", "MarketParams", "Policy", "threshold_policy", "greedy_policy",
