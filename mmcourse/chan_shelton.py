@@ -180,31 +180,27 @@ def q_table(values, states=None) -> pd.DataFrame:
 # The compiled model: one step, one episode
 # --------------------------------------------------------------------------------------
 
-@njit(cache=True)
+# What each event does, by event code: the fundamental's move and the uninformed order.
+PRICE_MOVE = np.array([+1, -1, 0, 0, 0])
+UNINFORMED_ORDER = np.array([0, 0, +1, -1, 0])
+
+
+@njit(cache=True, inline="always")
 def _draw_event(rng, cum_probs):
+    """The event code: the number of cumulative probabilities that u ~ U(0, 1) reaches."""
     u = rng.random()
-    for k in range(4):
-        if u < cum_probs[k]:
-            return k
-    return INFORMED
+    return (u >= cum_probs[0]) + (u >= cum_probs[1]) + (u >= cum_probs[2]) + (u >= cum_probs[3])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _order(event, fundamental, mm_price):
     """The order o_t ∈ {−1, 0, +1} of this step's event (the informed trader sees m_{t−1})."""
-    if event == UNINFORMED_BUY:
-        return 1
-    if event == UNINFORMED_SELL:
-        return -1
     if event == INFORMED:
-        if fundamental > mm_price:
-            return 1
-        if fundamental < mm_price:
-            return -1
-    return 0
+        return (fundamental > mm_price) - (fundamental < mm_price)
+    return UNINFORMED_ORDER[event]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _policy_action(rng, table, imbalance, epsilon):
     """π(I) from a table over −K…K (clipped), or a uniform random action with probability ε."""
     if epsilon > 0.0 and rng.random() < epsilon:
@@ -224,10 +220,7 @@ def _episode(rng, cum_probs, T, p0, table, epsilon,
     total = 0.0
     for t in range(T):
         e = _draw_event(rng, cum_probs)
-        if e == PRICE_UP:
-            p_star += 1
-        elif e == PRICE_DOWN:
-            p_star -= 1
+        p_star += PRICE_MOVE[e]
         o = _order(e, p_star, m)
         a = _policy_action(rng, table, window, epsilon)
         imbalance[t] = window
@@ -501,11 +494,7 @@ def _exact(probs, T, table, epsilon, K):
                         w = p * pa[k] * probs[e]
                         if w == 0.0:
                             continue
-                        dd = d
-                        if e == PRICE_UP:
-                            dd += 1
-                        elif e == PRICE_DOWN:
-                            dd -= 1
+                        dd = d + PRICE_MOVE[e]
                         # the informed trader compares p*_t with m_{t−1}: sign(dd)
                         o = _order(e, dd, 0)
                         dn = dd - a
@@ -610,19 +599,17 @@ def policy_iteration(policy: Policy, params: MarketParams | None = None, epsilon
 # SARSA: on-policy TD control
 # --------------------------------------------------------------------------------------
 
-@njit(cache=True)
-def _epsilon_greedy(rng, q_row, epsilon):
-    """With probability ε a uniform random action, else a greedy one (ties broken at random)."""
+@njit(cache=True, inline="always")
+def _epsilon_greedy(rng, Q, s, epsilon):
+    """With probability ε a uniform random action, else a greedy one in state s (ties broken
+    at random among the best actions)."""
     if rng.random() < epsilon:
         return rng.integers(0, 3) - 1
-    best = q_row.max()
-    n_best = 0
-    for k in range(3):
-        if q_row[k] == best:
-            n_best += 1
+    best = max(Q[s, 0], Q[s, 1], Q[s, 2])
+    n_best = (Q[s, 0] == best) + (Q[s, 1] == best) + (Q[s, 2] == best)
     pick = rng.integers(0, n_best) if n_best > 1 else 0
     for k in range(3):
-        if q_row[k] == best:
+        if Q[s, k] == best:
             if pick == 0:
                 return k - 1
             pick -= 1
@@ -645,13 +632,10 @@ def _sarsa(rng, cum_probs, T, p0, Q, n_episodes, alpha, gamma, epsilon, update_l
         r_prev = 0.0
         for t in range(T):
             e = _draw_event(rng, cum_probs)
-            if e == PRICE_UP:
-                p_star += 1
-            elif e == PRICE_DOWN:
-                p_star -= 1
+            p_star += PRICE_MOVE[e]
             o = _order(e, p_star, m)
             s = min(max(window, -K), K) + K
-            a = _epsilon_greedy(rng, Q[s], epsilon)
+            a = _epsilon_greedy(rng, Q, s, epsilon)
             if ep == n_episodes - 1:
                 final_day[0, t] = p_star
                 final_day[2, t] = window
