@@ -88,12 +88,16 @@ def _params(params) -> MarketParams:
 class Policy:
     """A deterministic policy of the order imbalance, Δ = π(I), stored as a table.
 
-    ``table[k]`` is the action at imbalance I = k − K for I = −K … K; an imbalance beyond
-    ±K uses the table's end (the slides' ``state()`` function clips the same way).
+    ``table[k]`` is the action at imbalance I = k − K for I = −K … K.  Beyond ±K the policy
+    either uses the table's end (``outside="clip"``, as the slides' ``state()`` function
+    clips the imbalance for a learnt Q table) or keeps the price (``outside="keep"``, as the
+    threshold policy π_h does: it moves only when I = ±h exactly, which matters once
+    exploration lets the imbalance pass ±h).
     """
 
     table: tuple[int, ...]
     name: str | None = field(default=None, compare=False)
+    outside: str = "clip"
 
     def __post_init__(self):
         table = tuple(int(a) for a in self.table)
@@ -101,16 +105,18 @@ class Policy:
             raise ValueError(f"table must have an odd length 2K+1 (imbalances -K..K), got {len(table)}")
         if any(a not in ACTIONS for a in table):
             raise ValueError(f"table entries must be actions in {{-1, 0, +1}}, got {table}")
+        if self.outside not in ("clip", "keep"):
+            raise ValueError(f"outside must be 'clip' or 'keep', got {self.outside!r}")
         object.__setattr__(self, "table", table)
 
     @classmethod
-    def from_dict(cls, actions: dict, name: str | None = None) -> "Policy":
+    def from_dict(cls, actions: dict, name: str | None = None, outside: str = "clip") -> "Policy":
         """A policy from ``{imbalance: action}`` over a symmetric range −K … K."""
         K = max(abs(int(s)) for s in actions)
         missing = [s for s in range(-K, K + 1) if s not in actions]
         if missing:
             raise ValueError(f"actions must give an action for every imbalance -{K}..{K}; missing {missing}")
-        return cls(tuple(actions[s] for s in range(-K, K + 1)), name)
+        return cls(tuple(actions[s] for s in range(-K, K + 1)), name, outside)
 
     @property
     def K(self) -> int:
@@ -122,23 +128,31 @@ class Policy:
         return range(-self.K, self.K + 1)
 
     def __call__(self, imbalance: int) -> int:
+        if abs(imbalance) > self.K and self.outside == "keep":
+            return 0
         return self.table[min(max(int(imbalance), -self.K), self.K) + self.K]
 
     def as_dict(self) -> dict[int, int]:
         return {s: a for s, a in zip(self.states, self.table)}
 
     def as_array(self) -> np.ndarray:
-        return np.array(self.table, dtype=np.int64)
+        """The table padded with the action beyond −K and beyond +K, for the compiled code,
+        which clips the imbalance to −(K+1) … K+1."""
+        low, high = (0, 0) if self.outside == "keep" else (self.table[0], self.table[-1])
+        return np.array((low,) + self.table + (high,), dtype=np.int64)
 
     def __repr__(self) -> str:
         body = ", ".join(f"{s}: {a:+d}" if a else f"{s}: 0" for s, a in self.as_dict().items())
+        if self.outside == "keep":
+            body += ", else 0"
         return f"{self.name}: {{{body}}}" if self.name else f"Policy({{{body}}})"
 
 
 def threshold_policy(h: int) -> Policy:
-    """The slides' π_h: move the price +1 when I = +h, −1 when I = −h, else keep it."""
+    """The slides' π_h: move the price +1 when I = +h, −1 when I = −h, else keep it
+    (also beyond ±h, which only exploration can reach)."""
     h = check_int("h", h, low=1)
-    return Policy((-1,) + (0,) * (2 * h - 1) + (+1,), name=f"π_{h}")
+    return Policy((-1,) + (0,) * (2 * h - 1) + (+1,), name=f"π_{h}", outside="keep")
 
 
 def _as_q_array(Q) -> np.ndarray:
@@ -202,7 +216,8 @@ def _order(event, fundamental, mm_price):
 
 @njit(cache=True, inline="always")
 def _policy_action(rng, table, imbalance, epsilon):
-    """π(I) from a table over −K…K (clipped), or a uniform random action with probability ε."""
+    """π(I) from a padded policy table (see Policy.as_array), or with probability ε a uniform
+    random action."""
     if epsilon > 0.0 and rng.random() < epsilon:
         return rng.integers(0, 3) - 1
     K = table.shape[0] // 2
@@ -430,7 +445,7 @@ def state_action_values(policy: Policy, params: MarketParams | None = None, n_ep
     """
     values, stderr, visits = _mc_values(policy, params, n_episodes, seed, epsilon, states,
                                         gamma, estimator, True)
-    return ValueTable(q_table(values), q_table(stderr), q_table(visits), estimator)
+    return ValueTable(q_table(values), q_table(stderr), q_table(visits).astype(np.int64), estimator)
 
 
 def state_values(policy: Policy, params: MarketParams | None = None, n_episodes: int = 1000,

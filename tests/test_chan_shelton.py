@@ -72,8 +72,12 @@ def test_bad_arguments_raise_value_error_naming_the_argument(call, name):
 def test_threshold_policy_acts_as_in_the_slides():
     pi2 = cs.threshold_policy(2)
     assert [pi2(i) for i in range(-2, 3)] == [-1, 0, 0, 0, 1]
-    assert repr(pi2) == "π_2: {-2: -1, -1: 0, 0: 0, 1: 0, 2: +1}"
-    assert pi2 == cs.Policy.from_dict({-2: -1, -1: 0, 0: 0, 1: 0, 2: 1})
+    assert repr(pi2) == "π_2: {-2: -1, -1: 0, 0: 0, 1: 0, 2: +1, else 0}"
+    assert pi2 == cs.Policy.from_dict({-2: -1, -1: 0, 0: 0, 1: 0, 2: 1}, outside="keep")
+    # π_h moves only at I = ±h exactly; a learnt table clips the imbalance to its range
+    assert (pi2(3), pi2(-5)) == (0, 0)
+    clipped = cs.Policy(pi2.table)
+    assert (clipped(3), clipped(-5)) == (1, -1)
 
 
 def test_greedy_policy_breaks_ties_towards_keeping_the_price_and_skips_nan():
@@ -151,6 +155,8 @@ def test_exact_value_agrees_with_a_large_monte_carlo_run(params, h):
     (cs.Policy((0, 0, 0), "never move"), 0.0),
     (cs.Policy((1, 0, 0, 0, -1), "reversed π_2"), 0.025),
     (cs.Policy.from_dict({-2: -1, -1: 0, 0: 1, 1: 1, 2: 0}), 0.1),
+    (cs.threshold_policy(2), 0.2),
+    (cs.Policy(cs.threshold_policy(2).table), 0.2),
 ])
 def test_exact_value_agrees_with_monte_carlo_for_other_policies(policy, epsilon):
     params = cs.MarketParams(T=50)
