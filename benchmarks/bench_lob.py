@@ -1,0 +1,101 @@
+"""Part II speed: the compiled limit-order-book package against the plain-Python reference.
+
+Runs, in one process:
+  (a) episodes of the constant (depth 2) market maker from one fixed starting book, in the
+      package and in the reference (target: package at least 300x faster per episode);
+  (b) the seed's whole experiment: 4 Q-learning runs x 3,000 training episodes, 300 test
+      episodes per run and per benchmark (constant depths 1-5, random), on 2 threads
+      (target: under 10 s of wall time);
+  (c) book events per second of the compiled simulator, alone and inside episodes;
+  (d) 4 runs x ``--long`` training episodes on 2 threads, extrapolated to 4 x 300,000.
+Times in (a) and (c) are CPU seconds of this process (``time.process_time``; the package's
+is the best of three runs), so other work on the machine tilts the ratio less; (b) and (d)
+are wall seconds, since they use both cores. Compilation (or loading numba's on-disk cache)
+is timed separately. Both sides give identical numbers, which the script checks first.
+
+    python benchmarks/bench_lob.py [--episodes N] [--reference-episodes N] [--long N]
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from mmcourse import lob
+from mmcourse.reference import lob as ref
+
+
+def timed(f, *args, repeat=1, clock=time.process_time, **kwargs):
+    """Run f and return its result and its best time on ``clock`` over ``repeat`` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = clock()
+        out = f(*args, **kwargs)
+        best = min(best, clock() - t0)
+    return out, best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=20_000)
+    ap.add_argument("--reference-episodes", type=int, default=40)
+    ap.add_argument("--long", type=int, default=30_000, help="training episodes per run for (d)")
+    args = ap.parse_args()
+    params, strategy = lob.LOBParams(), lob.constant_strategy(2)
+
+    def warm_up():
+        lob.simulate_book(1.0, seed=0)
+        lob.simulate_episode(strategy, seed=0)
+        lob.run_comparison(n_train=2, n_test=2, n_runs=2, seed=0)
+    _, t_compile = timed(warm_up, clock=time.perf_counter)
+    print(f"first calls (compilation or cache load): {t_compile:.2f} s wall")
+
+    # (a) one episode, package against reference, from the same starting book and seed
+    book = lob.simulate_book(1.0, seed=1).start_book
+    n_ref = args.reference_episodes
+    out, t_py = timed(lambda: [ref.play_episode(ref.RefBook(book), strategy, params, ref.Rates(params), rng)
+                               for rng in [np.random.default_rng(2)] for _ in range(n_ref)])
+    py_rewards = [sum(o["reward"]) for o in out]
+    events = np.mean([sum(o["n_events"]) for o in out])
+    check = lob.evaluate_strategy(strategy, params, n_ref, seed=2, start_book=book)
+    assert np.array_equal(check.samples, py_rewards), "package and reference disagree"
+    est, t_pkg = timed(lob.evaluate_strategy, strategy, params, args.episodes, seed=2, start_book=book,
+                       repeat=3)
+    per_pkg, per_py = t_pkg / args.episodes, t_py / n_ref
+    print(f"(a) one episode of {params.T} steps, constant depth 2 (≈ {events:.0f} book events)")
+    print(f"    package {per_pkg * 1e6:8.1f} µs   python {per_py * 1e3:8.2f} ms   "
+          f"ratio {per_py / per_pkg:6.0f}x   (mean reward {est.mean:.3f} ± {est.stderr:.3f})")
+
+    # (b) the seed's experiment
+    res, t_wall = timed(lob.run_comparison, n_train=3000, n_test=300, n_runs=4, seed=2024,
+                        n_workers=2, clock=time.perf_counter)
+    print("(b) the seed's experiment: 4 runs x 3,000 training episodes + 300 test episodes per run,")
+    print("    benchmarks constant depths 1-5 and random (300 episodes each), 2 threads")
+    print(f"    wall {t_wall:.2f} s (+ {t_compile:.2f} s first calls)")
+    print(res.summary().round(3).to_string(max_cols=None).replace("\n", "\n    ").join(["    ", ""]))
+
+    # (c) events per second: the chain's own loop (the one episodes run, here without a
+    # market maker), then simulate_book (which also integrates spread and volume statistics
+    # at every event), then whole episodes
+    top, bidv, askv = book._arrays()
+    no_orders, fills = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64)
+    n_chain, t_chain = timed(lob._run_chain, np.random.default_rng(3), params._model(), top, bidv, askv,
+                             no_orders, 200_000.0, fills, repeat=3)
+    sim, t_book = timed(lob.simulate_book, 200_000.0, seed=3, record_every=1000.0, repeat=3)
+    print(f"(c) the book's event loop: {n_chain / t_chain / 1e6:.1f} million events/s "
+          f"({t_chain / n_chain * 1e9:.0f} ns per event)")
+    print(f"    simulate_book with its statistics: {sim.n_events / t_book / 1e6:.1f} million events/s "
+          f"({t_book / sim.n_events * 1e9:.0f} ns per event; {sim.events_per_unit_time:.3f} events per unit time)")
+    print(f"    whole episodes (a): {events / per_pkg / 1e6:.1f} million events/s "
+          f"({per_pkg / events * 1e9:.0f} ns per event, market maker and bookkeeping included)")
+
+    # (d) the chapter-size training, extrapolated
+    n = args.long
+    _, t_long = timed(lob.run_comparison, n_train=n, n_test=2, n_runs=4, seed=5, benchmarks=[],
+                      n_workers=2, clock=time.perf_counter)
+    print(f"(d) 4 runs x {n:,} training episodes on 2 threads: {t_long:.2f} s wall; "
+          f"4 x 300,000 would take ≈ {t_long * 300_000 / n:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
