@@ -29,6 +29,17 @@ def _order(event, p_star, m):
     return 0
 
 
+def _market(rng, cum_probs, p_star, m):
+    """Steps 1-2 of the spec: the event moves the fundamental price p*, then brings an order
+    (the informed trader compares the new p* with the market maker's price m before it moves)."""
+    event = _event(rng, cum_probs)
+    if event == 0:
+        p_star += 1
+    elif event == 1:
+        p_star -= 1
+    return p_star, _order(event, p_star, m)
+
+
 def simulate_day(policy: Policy, params: MarketParams, rng, epsilon: float = 0.0) -> list[float]:
     """One day under ``policy`` (ε-exploration optional); returns the rewards r_0 … r_{T−1}."""
     cum_probs = list(np.cumsum(params.event_probabilities()))
@@ -36,12 +47,7 @@ def simulate_day(policy: Policy, params: MarketParams, rng, epsilon: float = 0.0
     imbalance = 0
     rewards = []
     for t in range(params.T):
-        event = _event(rng, cum_probs)
-        if event == 0:
-            p_star += 1
-        elif event == 1:
-            p_star -= 1
-        order = _order(event, p_star, m)
+        p_star, order = _market(rng, cum_probs, p_star, m)
         if epsilon > 0 and rng.random() < epsilon:
             action = int(rng.integers(0, 3)) - 1
         else:
@@ -79,12 +85,7 @@ def sarsa(params: MarketParams, n_episodes: int, alpha: float, gamma: float, eps
         imbalance = 0
         prev = None
         for t in range(params.T):
-            event = _event(rng, cum_probs)
-            if event == 0:
-                p_star += 1
-            elif event == 1:
-                p_star -= 1
-            order = _order(event, p_star, m)
+            p_star, order = _market(rng, cum_probs, p_star, m)
             s = min(max(imbalance, -K), K) + K
             a = choose(Q[s])
             m += a
