@@ -745,14 +745,20 @@ class LearningCurves:
     rewards: np.ndarray = field(repr=False)
     final_policies: list[Policy] = field(repr=False)
 
-    def band(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean over learners per episode, with a normal confidence band for that mean."""
+    def band(self, level: float = 0.95, block: int = 1) -> pd.DataFrame:
+        """Mean over learners of the mean reward per step, with a normal confidence band for
+        that mean; with ``block`` > 1 each learner's days are first averaged over
+        consecutive blocks of that many days (indexed by each block's last day)."""
         from statistics import NormalDist
         z = NormalDist().inv_cdf(0.5 + check_real("level", level, 0, 1, True, True) / 2)
-        mean = self.rewards.mean(axis=0)
-        se = self.rewards.std(axis=0, ddof=1) / np.sqrt(self.rewards.shape[0])
+        n_learners, n_days = self.rewards.shape
+        block = check_int("block", block, 1, n_days)
+        n_blocks = n_days // block
+        r = self.rewards[:, :n_blocks * block].reshape(n_learners, n_blocks, block).mean(axis=2)
+        mean = r.mean(axis=0)
+        se = r.std(axis=0, ddof=1) / np.sqrt(n_learners)
         return pd.DataFrame({"mean": mean, "lower": mean - z * se, "upper": mean + z * se},
-                            index=pd.RangeIndex(1, self.rewards.shape[1] + 1, name="episode"))
+                            index=pd.Index(np.arange(1, n_blocks + 1) * block, name="episode"))
 
 
 def sarsa_learning_curves(n_learners: int = 100, params: MarketParams | None = None,

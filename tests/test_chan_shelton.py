@@ -244,6 +244,16 @@ def test_sarsa_learning_improves_the_mean_reward():
     assert diff.mean() > Z * diff.std(ddof=1) / np.sqrt(diff.size)
 
 
+def test_learning_curve_band_averages_blocks_of_days():
+    curves = cs.sarsa_learning_curves(5, n_episodes=100, seed=7)
+    band = curves.band(block=25)
+    assert list(band.index) == [25, 50, 75, 100]
+    assert band["mean"].iloc[0] == pytest.approx(curves.rewards[:, :25].mean())
+    assert np.all(band["lower"] < band["mean"]) and np.all(band["mean"] < band["upper"])
+    with pytest.raises(ValueError, match="block"):
+        curves.band(block=0)
+
+
 def test_sarsa_records_a_bounded_history():
     res = cs.sarsa(n_episodes=300, seed=4)
     assert res.history.shape == (300, 1)
