@@ -467,34 +467,35 @@ def state_values(policy: Policy, params: MarketParams | None = None, n_episodes:
 # Exact values by forward propagation of the (p* − m, I) distribution
 # --------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _exact(probs, T, table, epsilon, K):
     """Propagate P(d = p* − m, I) through the T steps of a day.
 
     |d| grows by at most 2 and |I| by at most 1 per step, so a (4T+5) x (2T+3) grid holds
-    every reachable state and no truncation is needed.  Returns the expected reward of each
-    step, and per clipped state s ∈ −K…K and action the expected reward mass and visits.
+    every reachable state and no truncation is needed; each step visits only the rectangle
+    where the distribution is non-zero.  Returns the expected reward of each step, and per
+    clipped state s ∈ −K…K and action the expected reward mass and visits.
     """
     D = 2 * T + 2
     M = T + 1
     P = np.zeros((2 * D + 1, 2 * M + 1))
     Pn = np.zeros_like(P)
     P[D, M] = 1.0
+    d_lo, d_hi, i_lo, i_hi = D, D, M, M          # the rectangle holding P's mass
     step_reward = np.zeros(T)
     rmass = np.zeros((2 * K + 1, 3))
     visits = np.zeros((2 * K + 1, 3))
     KP = table.shape[0] // 2
     pa = np.zeros(3)
     for t in range(T):
-        Pn[:, :] = 0.0
-        dmax = min(2 * t, D - 2)
-        imax = min(t, M - 1)
-        for di in range(D - dmax, D + dmax + 1):
+        n_d_lo, n_d_hi, n_i_lo, n_i_hi = 2 * D, 0, 2 * M, 0
+        for di in range(d_lo, d_hi + 1):
             d = di - D
-            for ii in range(M - imax, M + imax + 1):
+            for ii in range(i_lo, i_hi + 1):
                 p = P[di, ii]
                 if p == 0.0:
                     continue
+                P[di, ii] = 0.0                      # P becomes next step's empty Pn
                 I = ii - M
                 greedy = table[min(max(I, -KP), KP) + KP]
                 for k in range(3):
@@ -516,10 +517,13 @@ def _exact(probs, T, table, epsilon, K):
                         r = -o * dn
                         In = o if a != 0 else I + o
                         Pn[dn + D, In + M] += w
+                        n_d_lo, n_d_hi = min(n_d_lo, dn + D), max(n_d_hi, dn + D)
+                        n_i_lo, n_i_hi = min(n_i_lo, In + M), max(n_i_hi, In + M)
                         step_reward[t] += w * r
                         rmass[s, k] += w * r
                         visits[s, k] += w
         P, Pn = Pn, P
+        d_lo, d_hi, i_lo, i_hi = n_d_lo, n_d_hi, n_i_lo, n_i_hi
     return step_reward, rmass, visits
 
 
