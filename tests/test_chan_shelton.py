@@ -4,6 +4,7 @@ Monte-Carlo comparisons use |estimate − truth| < 4 standard errors (a false al
 in 16,000 comparisons); with fixed seeds every test is deterministic.
 """
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -265,7 +266,7 @@ def test_sarsa_records_a_bounded_history():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
-def test_evaluating_100k_days_keeps_memory_bounded():
+def test_evaluating_100k_days_keeps_memory_bounded(tmp_path):
     # VmHWM is the peak resident memory of this address space (ru_maxrss would include the
     # parent pytest process's, inherited across fork and exec).  The first process compiles
     # the simulation and fills numba's on-disk cache (compiling alone peaks near 210 MB, the
@@ -281,8 +282,10 @@ def test_evaluating_100k_days_keeps_memory_bounded():
         "cs.evaluate_policy(cs.threshold_policy(2), n_episodes=100_000, seed=1)\n"
         "print(before, peak_mb())\n"
     )
+    # a private cache: other tests and chapters running in parallel rewrite the shared one
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     before, after = (float(x) for x in out.stdout.split())
     assert after - before < 5          # 100,000 days cost 0.8 MB of per-day means, not every step
     assert after < 200                 # the whole process, imports and compiled code included
