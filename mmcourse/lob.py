@@ -59,7 +59,10 @@ The rules are those of ``shared/spec/lob-markov-chain.md``. Choices the spec lea
 
 Prices, volumes, cash and values are integers; rewards are floats (exact integers when φ = 0).
 The hot loops are plain loops compiled with numba (``nogil``, so independent runs can use
-threads); every random result takes a seed and draws from its own ``numpy`` Generator.
+threads); every random result takes a seed and draws from its own ``numpy`` Generator,
+whose PCG64 stream the compiled loops advance inline (:mod:`mmcourse._pcg64`: the same
+numbers as ``Generator.random()``, ``.exponential()`` and ``.geometric()``, without a call
+into numpy's C library per number).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from mmcourse import _pcg64
 from mmcourse._util import check_int, check_real, make_rng
 from mmcourse.estimates import Estimate
 
@@ -131,9 +135,13 @@ def _check_rates(name: str, rates, num_levels: int, positive_sum: bool) -> tuple
 
 
 class _Model(NamedTuple):
-    """The parameters as the compiled code reads them (rates 1-based: lam[i] = λ_i)."""
+    """The parameters as the compiled code reads them (rates 1-based: lam[i] = λ_i;
+    lam_cum[i] = λ_1 + … + λ_i, added in that order, and lam_total = lam_cum[n_lam];
+    limit_cdf[k] = P(limit size ≤ k) before truncation, k = 1…L, see :func:`_limit_cdf`)."""
     lam: np.ndarray
     theta: np.ndarray
+    lam_cum: np.ndarray
+    limit_cdf: np.ndarray
     lam_total: float
     n_lam: int
     n_theta: int
@@ -227,14 +235,34 @@ class LOBParams:
     def _model(self) -> _Model:
         lam = _padded(self.limit_rates, self.num_levels)
         theta = _padded(self.cancel_rates, self.num_levels)
+        lam_cum = np.zeros_like(lam)
         lam_total = 0.0
-        for i in range(1, _last_nonzero(lam) + 1):   # the order in which _pick_limit adds them
+        for i in range(1, _last_nonzero(lam) + 1):   # the reference's order
             lam_total += float(lam[i])
-        return _Model(lam, theta, lam_total, _last_nonzero(lam), _last_nonzero(theta), self.market_rate,
-                      1.0 - math.exp(-self.limit_size_decay), 1.0 - math.exp(-self.market_size_decay),
+            lam_cum[i] = lam_total
+        p_limit = 1.0 - math.exp(-self.limit_size_decay)
+        return _Model(lam, theta, lam_cum, _limit_cdf(p_limit, self.num_levels), lam_total,
+                      _last_nonzero(lam), _last_nonzero(theta), self.market_rate,
+                      p_limit, 1.0 - math.exp(-self.market_size_decay),
                       self.num_levels, self.outside_volume, self.dt, self.T, self.default_order_size,
                       self.max_quote_depth, self.kappa, self.num_inventory_buckets,
                       self.num_time_buckets, self.phi)
+
+
+def _limit_cdf(p: float, L: int) -> np.ndarray:
+    """P(size ≤ k), k = 1…L, of a geometric(p) size, each added as numpy's search for
+    Generator.geometric(p) adds it (so the compiled code can count instead of search and
+    still draw the same sizes); all zero when p < 1/3, where numpy inverts instead."""
+    cdf = np.zeros(L + 1)
+    if p >= 0.333333333333333333333333:
+        total = prod = p
+        q = 1.0 - p
+        cdf[1] = total
+        for k in range(2, L + 1):
+            prod *= q
+            total += prod
+            cdf[k] = total
+    return cdf
 
 
 def _padded(rates, L) -> np.ndarray:
@@ -332,26 +360,32 @@ class Book:
         rows += [(self.bid + j, "ask", j, self.ask_volumes[j - 1]) for j in range(1, L + 1)]
         return pd.DataFrame(rows, columns=["price", "side", "distance", "volume"])
 
-    def _arrays(self):
+    def _state(self):
+        """The book as the compiled code holds it: top = [a, s] and vols (2 × (L + 1)),
+        vols[0, j] the bid volume and vols[1, j] the ask volume at distance j."""
         top = np.array([self.ask, self.spread], dtype=np.int64)
-        bidv = np.zeros(self.num_levels + 1, dtype=np.int64)
-        askv = np.zeros(self.num_levels + 1, dtype=np.int64)
-        bidv[1:] = self.bid_volumes
-        askv[1:] = self.ask_volumes
-        return top, bidv, askv
+        vols = np.zeros((2, self.num_levels + 1), dtype=np.int64)
+        vols[0, 1:] = self.bid_volumes
+        vols[1, 1:] = self.ask_volumes
+        return top, vols
+
+    def _arrays(self):
+        """top, and the bid and ask volumes as separate arrays (for :func:`_run_chain`)."""
+        top, vols = self._state()
+        return top, vols[0].copy(), vols[1].copy()
 
 
-def _book_from_arrays(top, bidv, askv) -> Book:
-    return Book(int(top[ASK]), int(top[SPREAD]), tuple(int(v) for v in bidv[1:]),
-                tuple(int(v) for v in askv[1:]))
+def _book_from_state(top, vols) -> Book:
+    return Book(int(top[ASK]), int(top[SPREAD]), tuple(int(v) for v in vols[0, 1:]),
+                tuple(int(v) for v in vols[1, 1:]))
 
 
 def _work(params: LOBParams):
-    """Work space of the compiled episode loops: top, bid and ask volumes, the market maker's
-    orders, its fills."""
+    """Work space of the compiled episode loops: top, volumes, the market maker's orders,
+    the partial sums of the cancellation rates, its fills."""
     L = params.num_levels
-    return (np.zeros(2, dtype=np.int64), np.zeros(L + 1, dtype=np.int64),
-            np.zeros(L + 1, dtype=np.int64), np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64))
+    return (np.zeros(2, dtype=np.int64), np.zeros((2, L + 1), dtype=np.int64),
+            np.zeros(4, dtype=np.int64), np.zeros((2, L + 1)), np.zeros(4, dtype=np.int64))
 
 
 def _background(params: LOBParams, start_book, rng):
@@ -361,295 +395,390 @@ def _background(params: LOBParams, start_book, rng):
     then ``start_gap`` between episodes. With one: that book, every episode.
     """
     if start_book is None:
-        top, bidv, askv = Book.simple(params.num_levels, params.start_price)._arrays()
+        top, vols = Book.simple(params.num_levels, params.start_price)._state()
         if params.burn_in > 0:
-            _run_chain(rng, params._model(), top, bidv, askv, np.zeros(4, dtype=np.int64),
-                       params.burn_in, np.zeros(4, dtype=np.int64))
-        return top, bidv, askv, params.start_gap
+            with _pcg64.stream(rng) as g:
+                _run_for(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
+                         np.zeros(vols.shape), params.burn_in, np.zeros(4, dtype=np.int64))
+        return top, vols, params.start_gap
     if not isinstance(start_book, Book):
         raise ValueError(f"start_book must be a Book or None, got {type(start_book).__name__}")
     if start_book.num_levels != params.num_levels:
         raise ValueError(f"start_book has {start_book.num_levels} levels, params.num_levels = "
                          f"{params.num_levels}")
-    return (*start_book._arrays(), 0.0)
+    return (*start_book._state(), 0.0)
 
 
 # --------------------------------------------------------------------------------------
-# Compiled book: the window shifts and the four ways the volume changes
+# Compiled book: the window shifts and the ways the volume changes
 # --------------------------------------------------------------------------------------
+#
+# The compiled code holds the book as ``top`` = [a, s] and ``vols`` (2 × (L + 1)):
+# vols[0, j] is the buy volume at a − j and vols[1, j] the sell volume at b + j (column 0
+# unused). The two sides mirror each other, so one piece of code serves both, with
+# side = 0 (bid) or 1 (ask), the low bit of the event codes of :data:`EVENT_TYPES`, as an
+# index rather than a branch: the side of the next event is a coin flip, and a branch on
+# it would be mispredicted at every other event. Only the best ask a is stored, so a
+# price move on the ask side moves a: ``top[ASK] += side * ticks``.
 
 @_inline
-def _shift_closer(vol, ticks, L, outside):
+def _shift_closer(vols, side, ticks, L, outside):
     """The opposite best price moved ``ticks`` towards this side: distances shrink by
     ``ticks``, and the levels entering the window at the far end bring ``outside`` units."""
     for j in range(1, L + 1):
-        vol[j] = vol[j + ticks] if j + ticks <= L else outside
+        vols[side, j] = vols[side, j + ticks] if j + ticks <= L else outside
 
 
 @_inline
-def _shift_away(vol, ticks, L):
+def _shift_away(vols, side, ticks, L):
     """The opposite best price moved ``ticks`` away: distances grow by ``ticks``, levels
     beyond L are forgotten, and the first ``ticks`` levels (now in the spread) are empty."""
     for j in range(L, 0, -1):
-        vol[j] = vol[j - ticks] if j > ticks else 0
+        vols[side, j] = vols[side, j - ticks] if j > ticks else 0
 
 
 @_inline
-def _add_bid(top, bidv, askv, j, v, L, outside):
-    """v units of buy volume at a − j; inside the spread they make a new best bid."""
+def _add(top, vols, side, j, v, L, outside):
+    """v units at distance j on ``side`` (0: buy volume at a − j, 1: sell volume at b + j);
+    inside the spread they make a new best price, and the other side's window moves closer.
+    Returns whether the best price moved."""
+    vols[side, j] += v
     s = top[SPREAD]
     if j < s:
-        _shift_closer(askv, s - j, L, outside)
+        _shift_closer(vols, 1 - side, s - j, L, outside)
+        top[ASK] -= side * (s - j)                  # a new best ask moves a
         top[SPREAD] = j
-    bidv[j] += v
+        return True
+    return False
 
 
 @_inline
-def _add_ask(top, bidv, askv, j, v, L, outside):
-    """v units of sell volume at b + j; inside the spread they make a new best ask."""
+def _next_volume(vols, side, s, L, j_mm):
+    """The distance of the first level beyond s on ``side`` that holds volume, or holds
+    the market maker's order (at j_mm; −1 if none); L + 1 if there is none in the window."""
+    k = s + 1
+    while k <= L and vols[side, k] == 0 and k != j_mm:
+        k += 1
+    return k
+
+
+@_inline
+def _move_away(top, vols, side, k, L):
+    """This side's best price moves from distance s to k (its level emptied): the other
+    side's window moves away with it."""
     s = top[SPREAD]
-    if j < s:
-        _shift_closer(bidv, s - j, L, outside)
-        top[ASK] -= s - j
-        top[SPREAD] = j
-    askv[j] += v
+    _shift_away(vols, 1 - side, k - s, L)
+    top[ASK] += side * (k - s)                      # a best ask that empties moves a up
+    top[SPREAD] = k
 
 
 @_inline
-def _remove_bid(top, bidv, askv, j, v, L):
-    """Take v units from a − j; if the best bid empties, the bid falls to the next volume
-    (or to the first level beyond the window)."""
-    bidv[j] -= v
+def _remove(top, vols, side, j, v, L):
+    """Take v units from distance j on ``side``; if that empties the best price, it moves
+    away to the next volume (or to the first level beyond the window). Returns whether the
+    best price moved."""
+    vols[side, j] -= v
     s = top[SPREAD]
-    if j == s and bidv[j] == 0:
-        k = s + 1
-        while k <= L and bidv[k] == 0:
-            k += 1
-        _shift_away(askv, k - s, L)
-        top[SPREAD] = k
+    if (j == s) & (vols[side, j] == 0):              # `&`: one branch, rarely taken
+        _move_away(top, vols, side, _next_volume(vols, side, s, L, -1), L)
+        return True
+    return False
 
 
 @_inline
-def _remove_ask(top, bidv, askv, j, v, L):
-    """Take v units from b + j; if the best ask empties, the ask rises to the next volume
-    (or to the first level beyond the window)."""
-    askv[j] -= v
-    s = top[SPREAD]
-    if j == s and askv[j] == 0:
-        k = s + 1
-        while k <= L and askv[k] == 0:
-            k += 1
-        _shift_away(bidv, k - s, L)
-        top[ASK] += k - s
-        top[SPREAD] = k
-
-
-@_inline
-def _apply(top, bidv, askv, event, j, size, L, outside):
+def _apply(top, vols, event, j, size, L, outside):
     """One event of the chain on the book (j = distance; for market orders j = s)."""
-    if event == LIMIT_BUY:
-        _add_bid(top, bidv, askv, j, size, L, outside)
-    elif event == LIMIT_SELL:
-        _add_ask(top, bidv, askv, j, size, L, outside)
-    elif event == CANCEL_BUY or event == MARKET_SELL:
-        _remove_bid(top, bidv, askv, j, size, L)
+    side = event & 1
+    if event < CANCEL_BUY:
+        _add(top, vols, side, j, size, L, outside)
     else:
-        _remove_ask(top, bidv, askv, j, size, L)
+        _remove(top, vols, side, j, size, L)
 
 
 # --------------------------------------------------------------------------------------
 # Compiled chain: rates, one event, a stretch of time
 # --------------------------------------------------------------------------------------
+#
+# Inside the event loop the market maker's resting orders are kept *out* of ``vols``:
+# the volumes there are the other traders', which is what can be cancelled, and ``mm``
+# holds the orders' prices and what is left of them (mm[2·side] the price, mm[2·side + 1]
+# the units left). Outside the loop, and in a :class:`Book`, a level's volume includes the
+# market maker's. Where the rules need a level's whole volume — the size of a market
+# order, and whether the best price emptied — the order is counted in.
+#
+# The cancellation rates of a side change only when its volumes do, so each side's partial
+# sums θ_1·v_1, θ_1·v_1 + θ_2·v_2, … are kept in ``cum[side]`` (work space) and recomputed
+# after an event for the side(s) that changed, always from 0.0 in the same order: the sums,
+# hence every decision taken from them, are bit for bit those of the reference, which
+# recomputes everything at every event. (Recomputing only from the level that changed
+# measured slower: the loop's varying length is mispredicted.) Whatever changes ``vols``
+# outside the event loop refreshes ``cum`` too, so that it matches ``vols`` when the loop
+# starts.
 
 @_inline
-def _mm_distances(top, mm):
-    """Distances of the market maker's resting bid (from a) and ask (from b); −1 if none."""
-    jb = top[ASK] - mm[BID_PRICE] if mm[BID_LEFT] > 0 else -1
-    ja = mm[ASK_PRICE] - (top[ASK] - top[SPREAD]) if mm[ASK_LEFT] > 0 else -1
-    return jb, ja
-
-
-@_inline
-def _rates(m, top, bidv, askv, mm):
-    """The total rate of each event type: limit buys, limit sells, cancel buys, cancel sells,
-    market sell, market buy. Only the other traders' volume can be cancelled."""
-    jb, ja = _mm_distances(top, mm)
-    cancel_buy = 0.0
-    cancel_sell = 0.0
+def _cancel_sums(m, vols, cum, side):
+    """cum[side, i] = θ_1 × vols[side, 1] + … + θ_i × vols[side, i], i = 1…n_θ, added in
+    that order."""
+    acc = 0.0
     for i in range(1, m.n_theta + 1):
-        cancel_buy += m.theta[i] * (bidv[i] - mm[BID_LEFT] if i == jb else bidv[i])
-        cancel_sell += m.theta[i] * (askv[i] - mm[ASK_LEFT] if i == ja else askv[i])
+        acc += m.theta[i] * vols[side, i]
+        cum[side, i] = acc
+
+
+@_inline
+def _refresh(m, vols, cum):
+    """Both sides' partial sums, after ``vols`` changed outside the event loop."""
+    _cancel_sums(m, vols, cum, 0)
+    _cancel_sums(m, vols, cum, 1)
+
+
+@_inline
+def _order_distance(top, mm, side):
+    """The distance of the market maker's order on ``side`` from the opposite best price
+    (a − price for its bid, price − b for its ask); −1 if nothing is left of it."""
+    d = top[ASK] - mm[2 * side] if side == 0 else mm[2 * side] - (top[ASK] - top[SPREAD])
+    return d if mm[2 * side + 1] > 0 else -1
+
+
+@_inline
+def _take(top, vols, mm, side, j, v, L):
+    """Take v units of the other traders' volume at distance j on ``side``. If that leaves
+    the best price empty (no other volume and no market maker's order there), it moves away
+    to the next level holding either, and a resting order pushed out of the window is
+    forgotten with its level. Returns whether the best price moved."""
+    vols[side, j] -= v
     s = top[SPREAD]
-    market_sell = m.mu if s <= m.levels and bidv[s] > 0 else 0.0
-    market_buy = m.mu if s <= m.levels and askv[s] > 0 else 0.0
-    return m.lam_total, m.lam_total, cancel_buy, cancel_sell, market_sell, market_buy
+    if (j == s) & (vols[side, j] == 0):              # `&`: one branch, rarely taken
+        j_mm = _order_distance(top, mm, side)
+        if j_mm != s:
+            _move_away(top, vols, side, _next_volume(vols, side, s, L, j_mm), L)
+            for o in range(2):
+                if _order_distance(top, mm, o) > L:
+                    mm[2 * o + 1] = 0
+            return True
+    return False
+
+
+@_inline
+def _choose_type(m, u, cancel_buy, cancel_sell, market_sell, market_buy):
+    """The event type for u uniform on [0, R), and what is left of u to choose its level.
+
+    Type k is the first whose rate exceeds u_k = u minus the rates of the types before it,
+    subtracted one by one in the order of :data:`EVENT_TYPES` as the reference does. Once
+    u_k falls below type k's rate, u_{k+1} = u_k − rate_k < 0 and so are all later ones
+    (rates are ≥ 0), so the type is simply the number of k with u_k ≥ rate_k, and what is
+    left of u is the last u_k ≥ 0. Both are computed without branches (the type is random:
+    a branch on it would often be mispredicted); market orders, and rounding that left u ≥ R
+    with no market order, take the rare branch.
+    """
+    lam = m.lam_total
+    u1 = u - lam
+    u2 = u1 - lam
+    u3 = u2 - cancel_buy
+    u4 = u3 - cancel_sell
+    event = np.int64(u >= lam) + np.int64(u1 >= lam) + np.int64(u2 >= cancel_buy) \
+        + np.int64(u3 >= cancel_sell)
+    left = u1 if u1 >= 0.0 else u                    # selects on comparisons of floats
+    left = u2 if u2 >= 0.0 else left                 # compile to blends, not branches
+    left = u3 if u3 >= 0.0 else left
+    if event == MARKET_SELL:
+        if u4 >= market_sell and market_buy > 0.0:
+            event = MARKET_BUY
+        elif market_sell == 0.0:                     # rounding: the last type with a rate
+            if cancel_sell > 0.0:
+                event, left = CANCEL_SELL, cancel_sell
+            elif cancel_buy > 0.0:
+                event, left = CANCEL_BUY, cancel_buy
+            else:
+                event, left = LIMIT_SELL, lam
+    return event, left
 
 
 @_inline
 def _pick_limit(m, u):
-    """The distance i of a limit order, given u uniform on [0, Σ λ)."""
-    acc = 0.0
+    """The distance i of a limit order, given u uniform on [0, Σ λ): the first i with
+    u < λ_1 + … + λ_i (``lam_cum``), i.e. one more than the number of partial sums ≤ u
+    (they never decrease), counted without branches."""
+    below = 0
     for i in range(1, m.n_lam + 1):
-        acc += m.lam[i]
-        if u < acc:
-            return i
-    return m.n_lam
+        below += m.lam_cum[i] <= u
+    return min(below + 1, m.n_lam)
 
 
 @_inline
-def _pick_cancel(m, vol, j_mm, mm_left, u):
-    """The distance i of a cancellation, given u uniform on [0, Σ θ_i · other volume_i)
-    (summed in the order of :func:`_rates`)."""
-    acc = 0.0
-    last = 1
-    for i in range(1, m.n_theta + 1):
-        rate = m.theta[i] * (vol[i] - mm_left if i == j_mm else vol[i])
-        acc += rate
-        if rate > 0.0:
-            last = i
-        if u < acc:
+def _pick_cancel(m, vols, cum, side, u):
+    """The distance i of a cancellation on ``side``, given u uniform on [0, Σ θ_i · v_i):
+    the first i whose partial sum exceeds u, counted like :func:`_pick_limit`; if rounding
+    left u beyond them all, the last level with a rate."""
+    n = m.n_theta
+    below = 0
+    for i in range(1, n + 1):
+        below += cum[side, i] <= u
+    if below < n:
+        return below + 1
+    for i in range(n, 0, -1):
+        if m.theta[i] * vols[side, i] > 0.0:
             return i
-    return last                                      # rounding: the last level with a rate
-
-
-@_inline
-def _choose(m, top, bidv, askv, mm, u, rates):
-    """The event (type, distance) for u uniform on [0, R): first the type, in the order of
-    :data:`EVENT_TYPES`, then the level within the type."""
-    limit_buy, limit_sell, cancel_buy, cancel_sell, market_sell, market_buy = rates
-    if u < limit_buy:
-        return LIMIT_BUY, _pick_limit(m, u)
-    u -= limit_buy
-    if u < limit_sell:
-        return LIMIT_SELL, _pick_limit(m, u)
-    u -= limit_sell
-    jb, ja = _mm_distances(top, mm)
-    if u < cancel_buy:
-        return CANCEL_BUY, _pick_cancel(m, bidv, jb, mm[BID_LEFT], u)
-    u -= cancel_buy
-    if u < cancel_sell:
-        return CANCEL_SELL, _pick_cancel(m, askv, ja, mm[ASK_LEFT], u)
-    u -= cancel_sell
-    if u < market_sell or market_buy == 0.0:
-        if market_sell > 0.0:
-            return MARKET_SELL, top[SPREAD]
-    else:
-        return MARKET_BUY, top[SPREAD]
-    # rounding left u ≥ R and there is no market order: the last type with a rate
-    if cancel_sell > 0.0:
-        return CANCEL_SELL, _pick_cancel(m, askv, ja, mm[ASK_LEFT], cancel_sell)
-    if cancel_buy > 0.0:
-        return CANCEL_BUY, _pick_cancel(m, bidv, jb, mm[BID_LEFT], cancel_buy)
-    return LIMIT_SELL, m.n_lam
+    return 1
 
 
 @_inline
 def _limit_size(rng, m):
-    k = rng.geometric(m.p_limit)
-    while k > m.levels:
-        k = rng.geometric(m.p_limit)
+    """A limit order's size: geometric(p_limit), redrawn until ≤ L. For p ≥ 1/3 numpy's
+    geometric searches k = 1, 2, … for the first P(size ≤ k) ≥ u, one uniform u; that k is
+    1 + the number of P(size ≤ k) < u, counted here without branches (a search's exit,
+    at a random k, would be mispredicted), k > L meaning redraw."""
+    L = m.levels
+    if m.limit_cdf[1] > 0.0:
+        while True:
+            u = _pcg64.random(rng)
+            k = 1
+            for i in range(1, L + 1):
+                k += u > m.limit_cdf[i]
+            if k <= L:
+                return k
+    k = _pcg64.geometric(rng, m.p_limit)
+    while k > L:
+        k = _pcg64.geometric(rng, m.p_limit)
     return k
 
 
 @_inline
 def _market_size(rng, m, available):
-    k = rng.geometric(m.p_market)
+    k = _pcg64.geometric(rng, m.p_market)
     while k > available:
-        k = rng.geometric(m.p_market)
+        k = _pcg64.geometric(rng, m.p_market)
     return k
 
 
 @_inline
-def _execute(rng, m, top, bidv, askv, mm, event, j, fills):
-    """Draw the event's size, fill the market maker first at its price, update the book.
-    Returns the size."""
+def _event(rng, m, top, vols, mm, cum, fills, u, market):
+    """One event for u uniform on [0, R) (``market`` = the rate of each market order):
+    choose it, draw its size, fill the market maker first at its price, update the book
+    and the partial sums of the cancellation rates. Returns the event type."""
     L = m.levels
-    if event == LIMIT_BUY or event == LIMIT_SELL:
-        size = _limit_size(rng, m)
-    elif event == CANCEL_BUY or event == CANCEL_SELL:
-        size = 1
-    elif event == MARKET_SELL:
-        size = _market_size(rng, m, bidv[j])
-        price = top[ASK] - j
-        if mm[BID_LEFT] > 0 and mm[BID_PRICE] == price:
-            fill = min(size, mm[BID_LEFT])
-            mm[BID_LEFT] -= fill
-            fills[BOUGHT] += fill
-            fills[BUY_CASH] += fill * price
-    else:
-        size = _market_size(rng, m, askv[j])
-        price = top[ASK] - top[SPREAD] + j
-        if mm[ASK_LEFT] > 0 and mm[ASK_PRICE] == price:
-            fill = min(size, mm[ASK_LEFT])
-            mm[ASK_LEFT] -= fill
-            fills[SOLD] += fill
-            fills[SELL_CASH] += fill * price
-    _apply(top, bidv, askv, event, j, size, L, m.outside)
-    # a price move may push a resting order out of the window, where levels are forgotten
-    if mm[BID_LEFT] > 0 and top[ASK] - mm[BID_PRICE] > L:
-        mm[BID_LEFT] = 0
-    if mm[ASK_LEFT] > 0 and mm[ASK_PRICE] - (top[ASK] - top[SPREAD]) > L:
-        mm[ASK_LEFT] = 0
-    return size
+    n = m.n_theta
+    event, left = _choose_type(m, u, cum[0, n], cum[1, n], market, market)
+    side = event & 1                                 # 0: the bid side, 1: the ask side
+    if event < CANCEL_BUY:                           # a limit order
+        j = _pick_limit(m, left)
+        moved = _add(top, vols, side, j, _limit_size(rng, m), L, m.outside)
+    elif event < MARKET_SELL:                        # a cancellation of one unit
+        j = _pick_cancel(m, vols, cum, side, left)
+        moved = _take(top, vols, mm, side, j, 1, L)
+    else:                                            # a market order at the best price
+        j = top[SPREAD]
+        price = top[ASK] - (1 - side) * j            # the best bid, or the best ask
+        mine = mm[2 * side + 1] if mm[2 * side] == price else 0
+        size = _market_size(rng, m, vols[side, j] + mine)   # never more than the level
+        fill = min(size, mine)                       # the market maker is first
+        mm[2 * side + 1] -= fill
+        fills[BOUGHT + 2 * side] += fill             # a market sell buys from its bid
+        fills[BUY_CASH + 2 * side] += fill * price
+        moved = _take(top, vols, mm, side, j, size - fill, L)
+    _cancel_sums(m, vols, cum, side)
+    if moved:                                        # the other side's window moved too
+        _cancel_sums(m, vols, cum, 1 - side)
+    return event
 
 
-@_kernel
-def _run_chain(rng, m, top, bidv, askv, mm, duration, fills):
-    """Run the book for ``duration`` time units with the orders ``mm`` resting in it.
-    Returns the number of events."""
+@_inline
+def _market_rate(m, top):
+    """μ, the rate of each market order, while the best prices lie in the window (where
+    they always hold volume); 0 when the spread spans the window."""
+    return m.mu if top[SPREAD] <= m.levels else 0.0
+
+
+@_inline
+def _total_rate(m, cum, market):
+    """R, the six types' rates added in the order of :data:`EVENT_TYPES`."""
+    n = m.n_theta
+    return m.lam_total + m.lam_total + cum[0, n] + cum[1, n] + market + market
+
+
+@_inline
+def _chain(rng, m, top, vols, mm, cum, duration, fills):
+    """Run the book for ``duration`` time units with the orders ``mm`` resting outside
+    ``vols`` and ``cum`` matching ``vols`` (see above). Returns the number of events."""
     tau = 0.0
     n = 0
     while True:
-        rates = _rates(m, top, bidv, askv, mm)
-        rate = rates[0] + rates[1] + rates[2] + rates[3] + rates[4] + rates[5]
-        tau += rng.exponential(1.0 / rate)
+        market = _market_rate(m, top)
+        rate = _total_rate(m, cum, market)
+        tau += _pcg64.exponential(rng, 1.0 / rate)
         if tau >= duration:                          # this event would cross the end
             return n
-        event, j = _choose(m, top, bidv, askv, mm, rng.random() * rate, rates)
-        _execute(rng, m, top, bidv, askv, mm, event, j, fills)
+        _event(rng, m, top, vols, mm, cum, fills, _pcg64.random(rng) * rate, market)
         n += 1
 
 
 @_kernel
-def _run_book(rng, m, top, bidv, askv, mm, fills, duration, grid, counts, spread_time,
+def _run_for(rng, m, top, vols, mm, cum, duration, fills):
+    """Run the book for ``duration`` time units with the orders ``mm`` resting in it
+    (``cum`` is work space). Returns the number of events."""
+    for side in range(2):                            # take the orders out of vols ...
+        j = _order_distance(top, mm, side)
+        if 1 <= j <= m.levels:
+            vols[side, j] -= mm[2 * side + 1]
+    _refresh(m, vols, cum)
+    n = _chain(rng, m, top, vols, mm, cum, duration, fills)
+    for side in range(2):                            # ... and put what is left back
+        j = _order_distance(top, mm, side)
+        if 1 <= j <= m.levels:
+            vols[side, j] += mm[2 * side + 1]
+    return n
+
+
+def _run_chain(rng, m, top, bidv, askv, mm, duration, fills):
+    """:func:`_run_for` drawing from the Generator ``rng``, on a book given as separate bid
+    and ask volume arrays (changed in place). Returns the number of events."""
+    vols = np.stack([bidv, askv])
+    with _pcg64.stream(rng) as g:
+        n = _run_for(g, m, top, vols, mm, np.zeros(vols.shape), duration, fills)
+    bidv[:] = vols[0]
+    askv[:] = vols[1]
+    return n
+
+
+@_kernel
+def _run_book(rng, m, top, vols, mm, cum, fills, duration, grid, counts, spread_time,
               spread_events, bid_time, ask_time, rec_top, rec_bid, rec_ask):
-    """The book alone for ``duration``, counting events by type and by the spread just
-    before them, the time spent at each spread, the time-integrated volumes, and the book
-    at the times in ``grid``."""
+    """The book alone (no orders in ``mm``) for ``duration``, counting events by type and
+    by the spread just before them, the time spent at each spread, the time-integrated
+    volumes, and the book at the times in ``grid``."""
     L = m.levels
+    _refresh(m, vols, cum)
     tau = 0.0
     k = 0
     n = 0
     while True:
-        rates = _rates(m, top, bidv, askv, mm)
-        rate = rates[0] + rates[1] + rates[2] + rates[3] + rates[4] + rates[5]
-        t_next = min(tau + rng.exponential(1.0 / rate), duration)
+        market = _market_rate(m, top)
+        rate = _total_rate(m, cum, market)
+        t_next = min(tau + _pcg64.exponential(rng, 1.0 / rate), duration)
         while k < grid.size and grid[k] < t_next:   # the book is constant on [tau, t_next)
             rec_top[k, 0] = top[ASK]
             rec_top[k, 1] = top[SPREAD]
             for j in range(1, L + 1):
-                rec_bid[k, j - 1] = bidv[j]
-                rec_ask[k, j - 1] = askv[j]
+                rec_bid[k, j - 1] = vols[0, j]
+                rec_ask[k, j - 1] = vols[1, j]
             k += 1
         held = t_next - tau
         spread_time[top[SPREAD]] += held
         for j in range(1, L + 1):
-            bid_time[j] += held * bidv[j]
-            ask_time[j] += held * askv[j]
+            bid_time[j] += held * vols[0, j]
+            ask_time[j] += held * vols[1, j]
         if t_next >= duration:
             break
         tau = t_next
         spread_events[top[SPREAD]] += 1
-        event, j = _choose(m, top, bidv, askv, mm, rng.random() * rate, rates)
-        _execute(rng, m, top, bidv, askv, mm, event, j, fills)
-        counts[event] += 1
+        counts[_event(rng, m, top, vols, mm, cum, fills, _pcg64.random(rng) * rate, market)] += 1
         n += 1
     while k < grid.size:                             # grid points at the very end
         rec_top[k, 0] = top[ASK]
         rec_top[k, 1] = top[SPREAD]
         for j in range(1, L + 1):
-            rec_bid[k, j - 1] = bidv[j]
-            rec_ask[k, j - 1] = askv[j]
+            rec_bid[k, j - 1] = vols[0, j]
+            rec_ask[k, j - 1] = vols[1, j]
         k += 1
     return n
 
@@ -661,7 +790,7 @@ def _run_book(rng, m, top, bidv, askv, mm, fills, duration, grid, counts, spread
 @_inline
 def _uniform_int(rng, n):
     """⌊U·n⌋ for U uniform on [0, 1): uniform on {0, …, n−1}."""
-    return int(rng.random() * n)
+    return int(_pcg64.random(rng) * n)
 
 
 @_inline
@@ -674,8 +803,27 @@ def _inventory_bucket(q, kappa, n_inv):
     return 0
 
 
-@_kernel
-def _market_maker_step(rng, m, top, bidv, askv, mm, d_b, d_a, fills):
+@_inline
+def _next_bucket(tb, tb_left, m):
+    """The time bucket ⌊(t + 1) · n_time / T⌋ from tb = ⌊t · n_time / T⌋ and
+    tb_left = t · n_time − tb · T, without a division (n_time ≤ T: one step at most)."""
+    tb_left += m.n_time
+    if tb_left >= m.T:
+        return tb + 1, tb_left - m.T
+    return tb, tb_left
+
+
+@_inline
+def _clear(fills):
+    """Zero the four fill counters (written out: a loop would become a call to memset)."""
+    fills[BOUGHT] = 0
+    fills[BUY_CASH] = 0
+    fills[SOLD] = 0
+    fills[SELL_CASH] = 0
+
+
+@_inline
+def _market_maker_step(rng, m, top, vols, mm, cum, d_b, d_a, fills):
     """Quote at depths (d_b, d_a) from the opposite best prices, let the book run for dt,
     cancel what is left. Returns the number of book events."""
     L = m.levels
@@ -690,63 +838,62 @@ def _market_maker_step(rng, m, top, bidv, askv, mm, d_b, d_a, fills):
     mm[BID_LEFT] = m.order_size
     mm[ASK_PRICE] = b + d_a
     mm[ASK_LEFT] = m.order_size
-    _add_bid(top, bidv, askv, d_b, m.order_size, L, m.outside)
-    _add_ask(top, bidv, askv, mm[ASK_PRICE] - (top[ASK] - top[SPREAD]), m.order_size, L, m.outside)
-    n = _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
-    if mm[BID_LEFT] > 0:                             # cancel the remainders, bid first
-        _remove_bid(top, bidv, askv, top[ASK] - mm[BID_PRICE], mm[BID_LEFT], L)
-        mm[BID_LEFT] = 0
-    if mm[ASK_LEFT] > 0:
-        j = mm[ASK_PRICE] - (top[ASK] - top[SPREAD])
-        if j <= L:                                   # else it left the window with its level
-            _remove_ask(top, bidv, askv, j, mm[ASK_LEFT], L)
-        mm[ASK_LEFT] = 0
+    # the orders rest outside vols while the book runs (see _chain), but a quote inside
+    # the spread makes a new best price at once
+    moved = _add(top, vols, 0, d_b, 0, L, m.outside)
+    moved |= _add(top, vols, 1, mm[ASK_PRICE] - (top[ASK] - top[SPREAD]), 0, L, m.outside)
+    if moved:
+        _refresh(m, vols, cum)
+    n = _chain(rng, m, top, vols, mm, cum, m.dt, fills)
+    for side in range(2):                            # cancel the remainders, bid first: a
+        j = _order_distance(top, mm, side)           # best price held only by the order
+        if 1 <= j <= L:                              # moves away (an order pushed out of
+            mm[2 * side + 1] = 0                     # the window left with its level)
+            if _remove(top, vols, side, j, 0, L):
+                _refresh(m, vols, cum)
+        mm[2 * side + 1] = 0
     return n
 
 
 @_inline
-def _liquidation_value(m, top, bidv, askv, q):
+def _liquidation_value(m, top, vols, q):
     """H: the cash selling q > 0 (minus the cost of buying −q for q < 0) would bring by
     walking the book, ``outside_volume`` units per tick beyond the window. The book is not
     changed."""
     if q == 0:
         return 0
     L = m.levels
+    side = 0 if q > 0 else 1                         # sell into the bids, buy the asks
     left = abs(q)
     cash = 0
     j = top[SPREAD]
     while left > 0:
-        if j <= L:
-            available = bidv[j] if q > 0 else askv[j]
-        else:
-            available = m.outside
-        take = min(left, available)
-        price = top[ASK] - j if q > 0 else top[ASK] - top[SPREAD] + j
-        cash += take * price
+        take = min(left, vols[side, j] if j <= L else m.outside)
+        cash += take * (top[ASK] - j if q > 0 else top[ASK] - top[SPREAD] + j)
         left -= take
         j += 1
     return cash if q > 0 else -cash
 
 
-@_kernel
-def _liquidate(m, top, bidv, askv, q, fills):
+@_inline
+def _liquidate(m, top, vols, cum, q, fills):
     """Trade the inventory q away against the book, best price first; beyond the window at
     ``outside_volume`` units per tick (the book then keeps that side empty)."""
     L = m.levels
     while q > 0 and top[SPREAD] <= L:
         s = top[SPREAD]
-        take = min(q, bidv[s])
+        take = min(q, vols[0, s])
         fills[SOLD] += take
         fills[SELL_CASH] += take * (top[ASK] - s)
         q -= take
-        _remove_bid(top, bidv, askv, s, take, L)
+        _remove(top, vols, 0, s, take, L)
     while q < 0 and top[SPREAD] <= L:
         s = top[SPREAD]
-        take = min(-q, askv[s])
+        take = min(-q, vols[1, s])
         fills[BOUGHT] += take
         fills[BUY_CASH] += take * top[ASK]
         q += take
-        _remove_ask(top, bidv, askv, s, take, L)
+        _remove(top, vols, 1, s, take, L)
     j = L + 1
     while q != 0:
         take = min(abs(q), m.outside)
@@ -759,58 +906,64 @@ def _liquidate(m, top, bidv, askv, q, fills):
             fills[BUY_CASH] += take * (top[ASK] - top[SPREAD] + j)
             q += take
         j += 1
+    _refresh(m, vols, cum)
 
 
-@_kernel
-def _next_start(rng, m, k, bg_top, bg_bidv, bg_askv, gap, top, bidv, askv, mm, fills):
+@_inline
+def _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills):
     """Episode k's starting book: the background book, run alone for ``gap`` first (k > 0)."""
-    mm[:] = 0
+    for i in range(4):
+        mm[i] = 0
     if k > 0 and gap > 0.0:
-        _run_chain(rng, m, bg_top, bg_bidv, bg_askv, mm, gap, fills)
+        _refresh(m, bg_vols, cum)
+        _chain(rng, m, bg_top, bg_vols, mm, cum, gap, fills)
     top[ASK] = bg_top[ASK]
     top[SPREAD] = bg_top[SPREAD]
-    for j in range(bidv.size):
-        bidv[j] = bg_bidv[j]
-        askv[j] = bg_askv[j]
-    fills[:] = 0
+    for side in range(2):
+        for j in range(vols.shape[1]):
+            vols[side, j] = bg_vols[side, j]
+    _refresh(m, vols, cum)
+    _clear(fills)
 
 
 @_kernel
-def _episode(rng, m, random_depths, table, top, bidv, askv, mm, fills, rec, rewards):
+def _episode(rng, m, random_depths, table, top, vols, mm, cum, fills, rec, rewards):
     """One episode from the current book under a depth table (or uniformly random depths);
     fills ``rec`` (T × columns) and ``rewards`` (T) and returns the total reward."""
+    _refresh(m, vols, cum)
     x = 0
     q = 0
     v_prev = 0
     total = 0.0
+    tb = 0                                           # ⌊t · n_time / T⌋, kept by adding:
+    tb_left = 0                                      # t · n_time − tb · T, in [0, T)
     for t in range(m.T):
         rec[t, _C_BID] = top[ASK] - top[SPREAD]
         rec[t, _C_ASK] = top[ASK]
-        fills[:] = 0
+        _clear(fills)
         if t < m.T - 1:
             if random_depths:
                 d_b = _uniform_int(rng, m.max_depth) + 1
                 d_a = _uniform_int(rng, m.max_depth) + 1
             else:
-                tb = t * m.n_time // m.T
                 ib = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
                 d_b = table[tb, ib, 0]
                 d_a = table[tb, ib, 1]
-            n = _market_maker_step(rng, m, top, bidv, askv, mm, d_b, d_a, fills)
+            n = _market_maker_step(rng, m, top, vols, mm, cum, d_b, d_a, fills)
             rec[t, _C_BID_QUOTE] = mm[BID_PRICE]
             rec[t, _C_ASK_QUOTE] = mm[ASK_PRICE]
             rec[t, _C_BID_DEPTH] = rec[t, _C_ASK] - mm[BID_PRICE]
             rec[t, _C_ASK_DEPTH] = mm[ASK_PRICE] - rec[t, _C_BID]
         else:
-            _liquidate(m, top, bidv, askv, q, fills)
-            n = _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
+            _liquidate(m, top, vols, cum, q, fills)
+            n = _chain(rng, m, top, vols, mm, cum, m.dt, fills)         # no orders rest
             rec[t, _C_BID_QUOTE] = 0
             rec[t, _C_ASK_QUOTE] = 0
             rec[t, _C_BID_DEPTH] = 0
             rec[t, _C_ASK_DEPTH] = 0
         x += fills[SELL_CASH] - fills[BUY_CASH]
         q += fills[BOUGHT] - fills[SOLD]
-        v = x + _liquidation_value(m, top, bidv, askv, q)
+        v = x + _liquidation_value(m, top, vols, q)
         r = float(v - v_prev) - m.phi * q * q
         v_prev = v
         total += r
@@ -821,16 +974,17 @@ def _episode(rng, m, random_depths, table, top, bidv, askv, mm, fills, rec, rewa
         rec[t, _C_VALUE] = v
         rec[t, _C_EVENTS] = n
         rewards[t] = r
+        tb, tb_left = _next_bucket(tb, tb_left, m)
     return total
 
 
 @_kernel
-def _evaluate(rng, m, random_depths, table, bg_top, bg_bidv, bg_askv, gap, top, bidv, askv, mm,
-              fills, rec, rewards, out):
+def _evaluate(rng, m, random_depths, table, bg_top, bg_vols, gap, top, vols, mm, cum, fills,
+              rec, rewards, out):
     """Total rewards of len(out) episodes (``top`` … ``rewards`` are work space)."""
     for k in range(out.size):
-        _next_start(rng, m, k, bg_top, bg_bidv, bg_askv, gap, top, bidv, askv, mm, fills)
-        out[k] = _episode(rng, m, random_depths, table, top, bidv, askv, mm, fills, rec, rewards)
+        _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
+        out[k] = _episode(rng, m, random_depths, table, top, vols, mm, cum, fills, rec, rewards)
 
 
 @_inline
@@ -850,35 +1004,36 @@ def _row_max(Q, tb, ib):
 
 
 @_kernel
-def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_bidv, bg_askv, gap, top, bidv, askv, mm,
-                fills, episode_rewards, start_values):
+def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm, cum, fills,
+                episode_rewards, start_values):
     """Tabular Q-learning (γ = 1) over len(epsilons) episodes, updating Q in place
     (``top`` … ``fills`` are work space)."""
     D = m.max_depth
     for k in range(epsilons.size):
         eps = epsilons[k]
         alpha = alphas[k]
-        _next_start(rng, m, k, bg_top, bg_bidv, bg_askv, gap, top, bidv, askv, mm, fills)
+        _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
         x = 0
         q = 0
         v_prev = 0
         total = 0.0
         tb = 0
+        tb_left = 0
         ib = _inventory_bucket(0, m.kappa, m.n_inv) + m.n_inv
         for t in range(m.T - 1):                     # decisions at t = 0…T−2
-            if rng.random() < eps:
+            if _pcg64.random(rng) < eps:
                 action = _uniform_int(rng, D * D)
             else:
                 action = _greedy_action(Q, tb, ib)
-            fills[:] = 0
-            _market_maker_step(rng, m, top, bidv, askv, mm, action // D + 1, action % D + 1, fills)
+            _clear(fills)
+            _market_maker_step(rng, m, top, vols, mm, cum, action // D + 1, action % D + 1, fills)
             x += fills[SELL_CASH] - fills[BUY_CASH]
             q += fills[BOUGHT] - fills[SOLD]
-            v = x + _liquidation_value(m, top, bidv, askv, q)
+            v = x + _liquidation_value(m, top, vols, q)
             r = float(v - v_prev) - m.phi * q * q
             v_prev = v
             total += r
-            tb_next = (t + 1) * m.n_time // m.T
+            tb_next, tb_left = _next_bucket(tb, tb_left, m)
             ib_next = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
             target = r
             if t + 1 < m.T - 1:                      # else the liquidation step brings 0
@@ -886,9 +1041,9 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_bidv, bg_askv, gap, top,
             Q[tb, ib, action] += alpha * (target - Q[tb, ib, action])
             tb = tb_next
             ib = ib_next
-        fills[:] = 0                                 # t = T−1: liquidate, one more step
-        _liquidate(m, top, bidv, askv, q, fills)
-        _run_chain(rng, m, top, bidv, askv, mm, m.dt, fills)
+        _clear(fills)                                # t = T−1: liquidate, one more step
+        _liquidate(m, top, vols, cum, q, fills)
+        _chain(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
         x += fills[SELL_CASH] - fills[BUY_CASH]
         total += float(x - v_prev)
         episode_rewards[k] = total
@@ -932,9 +1087,9 @@ def apply_event(book: Book, event: str, level: int | None = None, size: int = 1,
         available = volumes[level - 1]
     if code in (CANCEL_BUY, CANCEL_SELL, MARKET_SELL, MARKET_BUY) and size > available:
         raise ValueError(f"size must be ≤ {available}, the volume at that level, got {size}")
-    top, bidv, askv = book._arrays()
-    _apply(top, bidv, askv, code, level, size, L, outside_volume)
-    return _book_from_arrays(top, bidv, askv)
+    top, vols = book._state()
+    _apply(top, vols, code, level, size, L, outside_volume)
+    return _book_from_state(top, vols)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1032,8 +1187,8 @@ def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed
     rng = make_rng(seed)
     m = params._model()
     L = params.num_levels
-    top, bidv, askv, _ = _background(params, start_book, rng)
-    start = _book_from_arrays(top, bidv, askv)
+    top, vols, _ = _background(params, start_book, rng)
+    start = _book_from_state(top, vols)
     grid = np.arange(n_grid) * record_every
     counts = np.zeros(6, dtype=np.int64)
     spread_time = np.zeros(L + 2)
@@ -1043,13 +1198,14 @@ def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed
     rec_top = np.zeros((n_grid, 2), dtype=np.int64)
     rec_bid = np.zeros((n_grid, L), dtype=np.int64)
     rec_ask = np.zeros((n_grid, L), dtype=np.int64)
-    n = _run_book(rng, m, top, bidv, askv, np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64),
-                  duration, grid, counts, spread_time, spread_events, bid_time, ask_time,
-                  rec_top, rec_bid, rec_ask)
+    with _pcg64.stream(rng) as g:
+        n = _run_book(g, m, top, vols, np.zeros(4, dtype=np.int64), np.zeros(vols.shape),
+                      np.zeros(4, dtype=np.int64), duration, grid, counts, spread_time,
+                      spread_events, bid_time, ask_time, rec_top, rec_bid, rec_ask)
     return BookSimulation(duration, int(n), counts, spread_time[1:], spread_events[1:],
                           bid_time[1:] / duration,
                           ask_time[1:] / duration, grid, rec_top[:, 0], rec_top[:, 1], rec_bid,
-                          rec_ask, start, _book_from_arrays(top, bidv, askv))
+                          rec_ask, start, _book_from_state(top, vols))
 
 
 # --------------------------------------------------------------------------------------
@@ -1244,16 +1400,16 @@ def simulate_episode(strategy, params: LOBParams | None = None, seed=None,
     random_depths, table = _strategy_arrays(strategy, params)
     rng = make_rng(seed)
     m = params._model()
-    top, bidv, askv, _ = _background(params, start_book, rng)
-    start = _book_from_arrays(top, bidv, askv)
-    mm = np.zeros(4, dtype=np.int64)
-    fills = np.zeros(4, dtype=np.int64)
+    top, vols, _ = _background(params, start_book, rng)
+    start = _book_from_state(top, vols)
     rec = np.zeros((params.T, _N_COLUMNS), dtype=np.int64)
     rewards = np.zeros(params.T)
-    _episode(rng, m, random_depths, table, top, bidv, askv, mm, fills, rec, rewards)
+    with _pcg64.stream(rng) as g:
+        _episode(g, m, random_depths, table, top, vols, np.zeros(4, dtype=np.int64),
+                 np.zeros(vols.shape), np.zeros(4, dtype=np.int64), rec, rewards)
     columns = {name: rec[:, k].copy() for k, name in enumerate(_EPISODE_COLUMNS)}
     return Episode(strategy, np.arange(params.T), reward=rewards, start_book=start,
-                   end_book=_book_from_arrays(top, bidv, askv), **columns)
+                   end_book=_book_from_state(top, vols), **columns)
 
 
 def evaluate_strategy(strategy, params: LOBParams | None = None, n_episodes: int = 300, seed=None,
@@ -1265,8 +1421,10 @@ def evaluate_strategy(strategy, params: LOBParams | None = None, n_episodes: int
     random_depths, table = _strategy_arrays(strategy, params)
     rng = make_rng(seed)
     out = np.zeros(n_episodes)
-    _evaluate(rng, params._model(), random_depths, table, *_background(params, start_book, rng),
-              *_work(params), np.zeros((params.T, _N_COLUMNS), dtype=np.int64), np.zeros(params.T), out)
+    background = _background(params, start_book, rng)
+    with _pcg64.stream(rng) as g:
+        _evaluate(g, params._model(), random_depths, table, *background, *_work(params),
+                  np.zeros((params.T, _N_COLUMNS), dtype=np.int64), np.zeros(params.T), out)
     return Estimate(out)
 
 
@@ -1359,8 +1517,9 @@ def q_learning(params: LOBParams | None = None, n_train: int = 3000, epsilon_sta
     Q = np.zeros((params.num_time_buckets, params.num_inventory_bucket_values, params.num_actions))
     rewards = np.zeros(epsilons.size)
     start_values = np.zeros(epsilons.size)
-    _q_learning(rng, params._model(), Q, epsilons, alphas, *background, *_work(params), rewards,
-                start_values)
+    with _pcg64.stream(rng) as g:
+        _q_learning(g, params._model(), Q, epsilons, alphas, *background, *_work(params), rewards,
+                    start_values)
     return QLearningResult(params, Q, rewards, start_values, epsilons, alphas)
 
 

@@ -85,6 +85,9 @@ def params(draw):
         cancel_rates=LOBParams().cancel_rates[:draw(st.integers(1, 5))],
         market_rate=draw(st.sampled_from([0.0, 0.0467, 0.3])),
         outside_volume=draw(st.integers(1, 3)), phi=draw(st.sampled_from([0.0, 0.01])),
+        # sizes: numpy draws geometric(p) by search for p ≥ 1/3 (the defaults), else by inversion
+        limit_size_decay=draw(st.sampled_from([0.5667, 0.2, 1.5])),
+        market_size_decay=draw(st.sampled_from([0.4955, 0.1, 2.0])),
         dt=draw(st.sampled_from([0.5, 1.0, 2.0])), burn_in=draw(st.sampled_from([0.0, 20.0])),
         start_gap=5.0)
 
