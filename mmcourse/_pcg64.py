@@ -32,7 +32,7 @@ from numba.np.random._constants import fe_double, ke_double, we_double, ziggurat
 _MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341   # PCG's 128-bit LCG multiplier
 _MASK64 = (1 << 64) - 1
 
-_inline = njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+_jit = njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 
 
 @intrinsic
@@ -64,7 +64,7 @@ def _step(typingctx, state_hi, state_lo, inc_hi, inc_lo):
     return sig, codegen
 
 
-@_inline
+@_jit
 def next_uint64(g):
     """The generator's next 64-bit output (``bit_generator.random_raw()``)."""
     high, low, out = _step(g[0], g[1], g[2], g[3])
@@ -73,13 +73,13 @@ def next_uint64(g):
     return out
 
 
-@_inline
+@_jit
 def random(g):
     """Uniform on [0, 1), as ``Generator.random()``."""
     return (next_uint64(g) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@_inline
+@_jit
 def standard_exponential(g):
     """Exp(1), as ``Generator.standard_exponential()`` (numpy's ziggurat)."""
     while True:
@@ -95,13 +95,13 @@ def standard_exponential(g):
             return x
 
 
-@_inline
+@_jit
 def exponential(g, scale):
     """Exponential with mean ``scale``, as ``Generator.exponential(scale)``."""
     return scale * standard_exponential(g)
 
 
-@_inline
+@_jit
 def geometric(g, p):
     """The number of Bernoulli(p) trials up to the first success, as
     ``Generator.geometric(p)``."""

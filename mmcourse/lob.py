@@ -101,9 +101,15 @@ BOUGHT, BUY_CASH, SOLD, SELL_CASH = 0, 1, 2, 3       # fills = volumes and Σ pr
 # wrappers pass in every array), and the atomic reference-count updates on each call would
 # otherwise double the time per book event.
 _kernel = njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
-# The per-event helpers are inlined into the loops that call them (numba's own inlining):
-# a call would pass every array and the parameters field by field.
+# The helpers of each event and each step are inlined into the loops that call them by
+# numba itself (``_inline``): LLVM would leave them as calls, each passing every array and
+# the parameters field by field, and the loops would take twice as long. numba's inlining
+# is slow to compile, though (each inlined copy of the event adds seconds), so helpers
+# outside the hot path are plain functions (``_small``), and the chain that runs once per
+# episode is called, not inlined (:func:`_run_alone`). Compiling everything takes ≈ 40 s,
+# once: the result is cached on disk.
 _inline = njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+_small = njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 
 # Columns of an episode's per-step record.
 _EPISODE_COLUMNS = ("bid", "ask", "bid_depth", "ask_depth", "bid_quote", "ask_quote",
@@ -421,7 +427,7 @@ def _background(params: LOBParams, start_book, rng):
 # it would be mispredicted at every other event. Only the best ask a is stored, so a
 # price move on the ask side moves a: ``top[ASK] += side * ticks``.
 
-@_inline
+@_small
 def _shift_closer(vols, side, ticks, L, outside):
     """The opposite best price moved ``ticks`` towards this side: distances shrink by
     ``ticks``, and the levels entering the window at the far end bring ``outside`` units."""
@@ -429,7 +435,7 @@ def _shift_closer(vols, side, ticks, L, outside):
         vols[side, j] = vols[side, j + ticks] if j + ticks <= L else outside
 
 
-@_inline
+@_small
 def _shift_away(vols, side, ticks, L):
     """The opposite best price moved ``ticks`` away: distances grow by ``ticks``, levels
     beyond L are forgotten, and the first ``ticks`` levels (now in the spread) are empty."""
@@ -452,7 +458,7 @@ def _add(top, vols, side, j, v, L, outside):
     return False
 
 
-@_inline
+@_small
 def _next_volume(vols, side, s, L, j_mm):
     """The distance of the first level beyond s on ``side`` that holds volume, or holds
     the market maker's order (at j_mm; −1 if none); L + 1 if there is none in the window."""
@@ -462,7 +468,7 @@ def _next_volume(vols, side, s, L, j_mm):
     return k
 
 
-@_inline
+@_small
 def _move_away(top, vols, side, k, L):
     """This side's best price moves from distance s to k (its level emptied): the other
     side's window moves away with it."""
@@ -485,7 +491,7 @@ def _remove(top, vols, side, j, v, L):
     return False
 
 
-@_inline
+@_small
 def _apply(top, vols, event, j, size, L, outside):
     """One event of the chain on the book (j = distance; for market orders j = s)."""
     side = event & 1
@@ -643,7 +649,7 @@ def _limit_size(rng, m):
     return k
 
 
-@_inline
+@_small
 def _market_size(rng, m, available):
     k = _pcg64.geometric(rng, m.p_market)
     while k > available:
@@ -713,6 +719,14 @@ def _chain(rng, m, top, vols, mm, cum, duration, fills):
 
 
 @_kernel
+def _run_alone(rng, m, top, vols, mm, cum, duration, fills):
+    """:func:`_chain` as a function of its own, for the calls made once per episode (numba
+    inlines the market maker's steps' chain into the episode loops; inlining every other
+    call as well would multiply the compilation time)."""
+    return _chain(rng, m, top, vols, mm, cum, duration, fills)
+
+
+@_kernel
 def _run_for(rng, m, top, vols, mm, cum, duration, fills):
     """Run the book for ``duration`` time units with the orders ``mm`` resting in it
     (``cum`` is work space). Returns the number of events."""
@@ -721,7 +735,7 @@ def _run_for(rng, m, top, vols, mm, cum, duration, fills):
         if 1 <= j <= m.levels:
             vols[side, j] -= mm[2 * side + 1]
     _refresh(m, vols, cum)
-    n = _chain(rng, m, top, vols, mm, cum, duration, fills)
+    n = _run_alone(rng, m, top, vols, mm, cum, duration, fills)
     for side in range(2):                            # ... and put what is left back
         j = _order_distance(top, mm, side)
         if 1 <= j <= m.levels:
@@ -787,7 +801,7 @@ def _run_book(rng, m, top, vols, mm, cum, fills, duration, grid, counts, spread_
 # Compiled market maker: one step, liquidation, valuation, episodes, Q-learning
 # --------------------------------------------------------------------------------------
 
-@_inline
+@_small
 def _uniform_int(rng, n):
     """⌊U·n⌋ for U uniform on [0, 1): uniform on {0, …, n−1}."""
     return int(_pcg64.random(rng) * n)
@@ -875,7 +889,7 @@ def _liquidation_value(m, top, vols, q):
     return cash if q > 0 else -cash
 
 
-@_inline
+@_small
 def _liquidate(m, top, vols, cum, q, fills):
     """Trade the inventory q away against the book, best price first; beyond the window at
     ``outside_volume`` units per tick (the book then keeps that side empty)."""
@@ -909,14 +923,14 @@ def _liquidate(m, top, vols, cum, q, fills):
     _refresh(m, vols, cum)
 
 
-@_inline
+@_small
 def _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills):
     """Episode k's starting book: the background book, run alone for ``gap`` first (k > 0)."""
     for i in range(4):
         mm[i] = 0
     if k > 0 and gap > 0.0:
         _refresh(m, bg_vols, cum)
-        _chain(rng, m, bg_top, bg_vols, mm, cum, gap, fills)
+        _run_alone(rng, m, bg_top, bg_vols, mm, cum, gap, fills)
     top[ASK] = bg_top[ASK]
     top[SPREAD] = bg_top[SPREAD]
     for side in range(2):
@@ -956,7 +970,7 @@ def _episode(rng, m, random_depths, table, top, vols, mm, cum, fills, rec, rewar
             rec[t, _C_ASK_DEPTH] = mm[ASK_PRICE] - rec[t, _C_BID]
         else:
             _liquidate(m, top, vols, cum, q, fills)
-            n = _chain(rng, m, top, vols, mm, cum, m.dt, fills)         # no orders rest
+            n = _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)         # no orders rest
             rec[t, _C_BID_QUOTE] = 0
             rec[t, _C_ASK_QUOTE] = 0
             rec[t, _C_BID_DEPTH] = 0
@@ -987,7 +1001,7 @@ def _evaluate(rng, m, random_depths, table, bg_top, bg_vols, gap, top, vols, mm,
         out[k] = _episode(rng, m, random_depths, table, top, vols, mm, cum, fills, rec, rewards)
 
 
-@_inline
+@_small
 def _greedy_action(Q, tb, ib):
     """The lowest-index action with the largest value in state (tb, ib)."""
     best = 0
@@ -997,7 +1011,7 @@ def _greedy_action(Q, tb, ib):
     return best
 
 
-@_inline
+@_small
 def _row_max(Q, tb, ib):
     """max_a Q(tb, ib, a)."""
     return Q[tb, ib, _greedy_action(Q, tb, ib)]
@@ -1043,7 +1057,7 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm
             ib = ib_next
         _clear(fills)                                # t = T−1: liquidate, one more step
         _liquidate(m, top, vols, cum, q, fills)
-        _chain(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
+        _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
         x += fills[SELL_CASH] - fills[BUY_CASH]
         total += float(x - v_prev)
         episode_rewards[k] = total
