@@ -879,8 +879,10 @@ def _liquidation_value(m, top, vols, q):
     L = m.levels
     side = 0 if q > 0 else 1                         # sell into the bids, buy the asks
     left = abs(q)
-    cash = 0
     j = top[SPREAD]
+    if j <= L and left <= vols[side, j]:             # the best price takes it all (mostly)
+        return q * (top[ASK] - j) if q > 0 else q * (top[ASK] - top[SPREAD] + j)
+    cash = 0
     while left > 0:
         take = min(left, vols[side, j] if j <= L else m.outside)
         cash += take * (top[ASK] - j if q > 0 else top[ASK] - top[SPREAD] + j)
