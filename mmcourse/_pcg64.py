@@ -1,10 +1,10 @@
 """numpy's default random stream (PCG64), drawn inside compiled loops without a call per number.
 
 numba compiles ``rng.random()`` inside a jitted function to a call, through a function
-pointer, into numpy's C library: about 6.5 ns per number, more than a third of the time of
-a limit-order-book event. This module advances the same PCG64 generator inline instead
-(≈ 2 ns per number), and draws the distributions the order book uses exactly as numpy (and
-numba) do, so a seed gives the same numbers either way (the tests check this bit for bit):
+pointer, into numpy's C library: about 6.5 ns per number, and a limit-order-book event
+draws two or three. This module advances the same PCG64 generator inline instead (≈ 2 ns
+per number), and draws the distributions the order book uses exactly as numpy (and numba)
+do, so a seed gives the same numbers either way (the tests check this bit for bit):
 
 * :func:`random`: ``Generator.random()``, (x >> 11) · 2⁻⁵³ of the next 64-bit output x;
 * :func:`exponential`: ``Generator.exponential(scale)``, numpy's ziggurat;
