@@ -80,15 +80,22 @@ def random(g):
 
 
 @_jit
+def _ziggurat_draw(g):
+    """One draw of numpy's exponential ziggurat: the layer idx (8 bits) and the candidate
+    x = ri · w[idx] from the next 53 bits ri; accepted at once if ri < k[idx]."""
+    ri = next_uint64(g) >> np.uint64(3)
+    idx = ri & np.uint64(0xFF)
+    ri >>= np.uint64(8)
+    return ri < ke_double[idx], idx, ri * we_double[idx]
+
+
+@_jit
 def standard_exponential(g):
     """Exp(1), as ``Generator.standard_exponential()`` (numpy's ziggurat). The common case
     (≈ 99 %) is a few instructions, which the compiler inlines where it is called; the
     rest is a call to :func:`_exponential_tail`."""
-    ri = next_uint64(g) >> np.uint64(3)
-    idx = ri & np.uint64(0xFF)
-    ri >>= np.uint64(8)
-    x = ri * we_double[idx]
-    if ri < ke_double[idx]:
+    accepted, idx, x = _ziggurat_draw(g)
+    if accepted:
         return x
     return _exponential_tail(g, idx, x)
 
@@ -102,11 +109,8 @@ def _exponential_tail(g, idx, x):
             return ziggurat_exp_r - np.log1p(-random(g))
         if (fe_double[idx - 1] - fe_double[idx]) * random(g) + fe_double[idx] < np.exp(-x):
             return x
-        ri = next_uint64(g) >> np.uint64(3)
-        idx = ri & np.uint64(0xFF)
-        ri >>= np.uint64(8)
-        x = ri * we_double[idx]
-        if ri < ke_double[idx]:
+        accepted, idx, x = _ziggurat_draw(g)
+        if accepted:
             return x
 
 
