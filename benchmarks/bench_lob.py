@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from mmcourse import lob
+from mmcourse import _pcg64, lob
 from mmcourse.reference import lob as ref
 
 
@@ -92,10 +92,12 @@ def main():
     # (c) events per second: the chain's own loop (the one episodes run, here without a
     # market maker), then simulate_book (which also integrates spread and volume statistics
     # at every event), then whole episodes
-    top, bidv, askv = book._arrays()
-    no_orders, fills = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64)
-    n_chain, t_chain = timed(lob._run_chain, np.random.default_rng(3), params._model(), top, bidv, askv,
-                             no_orders, 200_000.0, fills, repeat=3)
+    def chain_alone(duration):
+        top, vols = book._state()
+        with _pcg64.stream(np.random.default_rng(3)) as g:
+            return lob._run_alone(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
+                                  np.zeros(vols.shape), duration, np.zeros(4, dtype=np.int64))
+    n_chain, t_chain = timed(chain_alone, 200_000.0, repeat=3)
     sim, t_book = timed(lob.simulate_book, 200_000.0, seed=3, record_every=1000.0, repeat=3)
     print(f"(c) the book's event loop: {n_chain / t_chain / 1e6:.1f} million events/s "
           f"({t_chain / n_chain * 1e9:.0f} ns per event)")

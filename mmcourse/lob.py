@@ -72,12 +72,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
 from mmcourse import _pcg64
-from mmcourse._util import check_int, check_real, make_rng
+from mmcourse._util import check_int, check_real, lazy_pandas, make_rng
 from mmcourse.estimates import Estimate
+
+pd = lazy_pandas()  # pandas (~30 MB) loads on first use: the simulations never need it
 
 __all__ = [
     "LOBParams", "Book", "EVENT_TYPES", "apply_event", "BookSimulation", "simulate_book",
@@ -141,10 +142,9 @@ def _check_rates(name: str, rates, num_levels: int, positive_sum: bool) -> tuple
 
 
 class _Model(NamedTuple):
-    """The parameters as the compiled code reads them (rates 1-based: lam[i] = λ_i;
+    """The parameters as the compiled code reads them (rates 1-based: theta[i] = θ_i;
     lam_cum[i] = λ_1 + … + λ_i, added in that order, and lam_total = lam_cum[n_lam];
     limit_cdf[k] = P(limit size ≤ k) before truncation, k = 1…L, see :func:`_limit_cdf`)."""
-    lam: np.ndarray
     theta: np.ndarray
     lam_cum: np.ndarray
     limit_cdf: np.ndarray
@@ -247,7 +247,7 @@ class LOBParams:
             lam_total += float(lam[i])
             lam_cum[i] = lam_total
         p_limit = 1.0 - math.exp(-self.limit_size_decay)
-        return _Model(lam, theta, lam_cum, _limit_cdf(p_limit, self.num_levels), lam_total,
+        return _Model(theta, lam_cum, _limit_cdf(p_limit, self.num_levels), lam_total,
                       _last_nonzero(lam), _last_nonzero(theta), self.market_rate,
                       p_limit, 1.0 - math.exp(-self.market_size_decay),
                       self.num_levels, self.outside_volume, self.dt, self.T, self.default_order_size,
@@ -375,10 +375,6 @@ class Book:
         vols[1, 1:] = self.ask_volumes
         return top, vols
 
-    def _arrays(self):
-        """top, and the bid and ask volumes as separate arrays (for :func:`_run_chain`)."""
-        top, vols = self._state()
-        return top, vols[0].copy(), vols[1].copy()
 
 
 def _book_from_state(top, vols) -> Book:
@@ -404,8 +400,8 @@ def _background(params: LOBParams, start_book, rng):
         top, vols = Book.simple(params.num_levels, params.start_price)._state()
         if params.burn_in > 0:
             with _pcg64.stream(rng) as g:
-                _run_for(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
-                         np.zeros(vols.shape), params.burn_in, np.zeros(4, dtype=np.int64))
+                _run_alone(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
+                           np.zeros(vols.shape), params.burn_in, np.zeros(4, dtype=np.int64))
         return top, vols, params.start_gap
     if not isinstance(start_book, Book):
         raise ValueError(f"start_book must be a Book or None, got {type(start_book).__name__}")
@@ -566,8 +562,9 @@ def _take(top, vols, mm, side, j, v, L):
 
 
 @_inline
-def _choose_type(m, u, cancel_buy, cancel_sell, market_sell, market_buy):
-    """The event type for u uniform on [0, R), and what is left of u to choose its level.
+def _choose_type(m, u, cancel_buy, cancel_sell, market):
+    """The event type for u uniform on [0, R), and what is left of u to choose its level
+    (``market`` is the rate of each of the two market order types, μ or 0).
 
     Type k is the first whose rate exceeds u_k = u minus the rates of the types before it,
     subtracted one by one in the order of :data:`EVENT_TYPES` as the reference does. Once
@@ -588,15 +585,15 @@ def _choose_type(m, u, cancel_buy, cancel_sell, market_sell, market_buy):
     left = u2 if u2 >= 0.0 else left                 # compile to blends, not branches
     left = u3 if u3 >= 0.0 else left
     if event == MARKET_SELL:
-        if u4 >= market_sell and market_buy > 0.0:
-            event = MARKET_BUY
-        elif market_sell == 0.0:                     # rounding: the last type with a rate
+        if market == 0.0:                            # rounding: the last type with a rate
             if cancel_sell > 0.0:
                 event, left = CANCEL_SELL, cancel_sell
             elif cancel_buy > 0.0:
                 event, left = CANCEL_BUY, cancel_buy
             else:
                 event, left = LIMIT_SELL, lam
+        elif u4 >= market:
+            event = MARKET_BUY
     return event, left
 
 
@@ -664,7 +661,7 @@ def _event(rng, m, top, vols, mm, cum, fills, u, market):
     and the partial sums of the cancellation rates. Returns the event type."""
     L = m.levels
     n = m.n_theta
-    event, left = _choose_type(m, u, cum[0, n], cum[1, n], market, market)
+    event, left = _choose_type(m, u, cum[0, n], cum[1, n], market)
     side = event & 1                                 # 0: the bid side, 1: the ask side
     if event < CANCEL_BUY:                           # a limit order
         j = _pick_limit(m, left)
@@ -720,38 +717,14 @@ def _chain(rng, m, top, vols, mm, cum, duration, fills):
 
 @_kernel
 def _run_alone(rng, m, top, vols, mm, cum, duration, fills):
-    """:func:`_chain` as a function of its own, for the calls made once per episode (numba
-    inlines the market maker's steps' chain into the episode loops; inlining every other
-    call as well would multiply the compilation time)."""
-    return _chain(rng, m, top, vols, mm, cum, duration, fills)
+    """The book with no order of the market maker resting in it, for ``duration`` (``cum``
+    is work space, filled from ``vols`` first). Returns the number of events.
 
-
-@_kernel
-def _run_for(rng, m, top, vols, mm, cum, duration, fills):
-    """Run the book for ``duration`` time units with the orders ``mm`` resting in it
-    (``cum`` is work space). Returns the number of events."""
-    for side in range(2):                            # take the orders out of vols ...
-        j = _order_distance(top, mm, side)
-        if 1 <= j <= m.levels:
-            vols[side, j] -= mm[2 * side + 1]
+    :func:`_chain` as a function of its own, for the calls made once per episode or less
+    (numba inlines the market maker's steps' chain into the episode loops; inlining every
+    other call as well would multiply the compilation time)."""
     _refresh(m, vols, cum)
-    n = _run_alone(rng, m, top, vols, mm, cum, duration, fills)
-    for side in range(2):                            # ... and put what is left back
-        j = _order_distance(top, mm, side)
-        if 1 <= j <= m.levels:
-            vols[side, j] += mm[2 * side + 1]
-    return n
-
-
-def _run_chain(rng, m, top, bidv, askv, mm, duration, fills):
-    """:func:`_run_for` drawing from the Generator ``rng``, on a book given as separate bid
-    and ask volume arrays (changed in place). Returns the number of events."""
-    vols = np.stack([bidv, askv])
-    with _pcg64.stream(rng) as g:
-        n = _run_for(g, m, top, vols, mm, np.zeros(vols.shape), duration, fills)
-    bidv[:] = vols[0]
-    askv[:] = vols[1]
-    return n
+    return _chain(rng, m, top, vols, mm, cum, duration, fills)
 
 
 @_kernel
@@ -891,8 +864,18 @@ def _liquidation_value(m, top, vols, q):
     return cash if q > 0 else -cash
 
 
+@_inline
+def _settle(m, top, vols, fills, x, q, v_prev):
+    """The step's fills booked: cash X and inventory Q, the value V = X + H(Q) and the
+    reward r = V − V_prev − φQ². Returns (X, Q, V, r)."""
+    x += fills[SELL_CASH] - fills[BUY_CASH]
+    q += fills[BOUGHT] - fills[SOLD]
+    v = x + _liquidation_value(m, top, vols, q)
+    return x, q, v, float(v - v_prev) - m.phi * q * q
+
+
 @_small
-def _liquidate(m, top, vols, cum, q, fills):
+def _liquidate(m, top, vols, q, fills):
     """Trade the inventory q away against the book, best price first; beyond the window at
     ``outside_volume`` units per tick (the book then keeps that side empty)."""
     L = m.levels
@@ -922,7 +905,6 @@ def _liquidate(m, top, vols, cum, q, fills):
             fills[BUY_CASH] += take * (top[ASK] - top[SPREAD] + j)
             q += take
         j += 1
-    _refresh(m, vols, cum)
 
 
 @_small
@@ -931,7 +913,6 @@ def _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills):
     for i in range(4):
         mm[i] = 0
     if k > 0 and gap > 0.0:
-        _refresh(m, bg_vols, cum)
         _run_alone(rng, m, bg_top, bg_vols, mm, cum, gap, fills)
     top[ASK] = bg_top[ASK]
     top[SPREAD] = bg_top[SPREAD]
@@ -971,16 +952,13 @@ def _episode(rng, m, random_depths, table, top, vols, mm, cum, fills, rec, rewar
             rec[t, _C_BID_DEPTH] = rec[t, _C_ASK] - mm[BID_PRICE]
             rec[t, _C_ASK_DEPTH] = mm[ASK_PRICE] - rec[t, _C_BID]
         else:
-            _liquidate(m, top, vols, cum, q, fills)
+            _liquidate(m, top, vols, q, fills)
             n = _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)         # no orders rest
             rec[t, _C_BID_QUOTE] = 0
             rec[t, _C_ASK_QUOTE] = 0
             rec[t, _C_BID_DEPTH] = 0
             rec[t, _C_ASK_DEPTH] = 0
-        x += fills[SELL_CASH] - fills[BUY_CASH]
-        q += fills[BOUGHT] - fills[SOLD]
-        v = x + _liquidation_value(m, top, vols, q)
-        r = float(v - v_prev) - m.phi * q * q
+        x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
         v_prev = v
         total += r
         rec[t, _C_BOUGHT] = fills[BOUGHT]
@@ -1035,7 +1013,7 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm
         total = 0.0
         tb = 0
         tb_left = 0
-        ib = _inventory_bucket(0, m.kappa, m.n_inv) + m.n_inv
+        ib = m.n_inv                                 # inventory 0
         for t in range(m.T - 1):                     # decisions at t = 0…T−2
             if _pcg64.random(rng) < eps:
                 action = _uniform_int(rng, D * D)
@@ -1043,10 +1021,7 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm
                 action = _greedy_action(Q, tb, ib)
             _clear(fills)
             _market_maker_step(rng, m, top, vols, mm, cum, action // D + 1, action % D + 1, fills)
-            x += fills[SELL_CASH] - fills[BUY_CASH]
-            q += fills[BOUGHT] - fills[SOLD]
-            v = x + _liquidation_value(m, top, vols, q)
-            r = float(v - v_prev) - m.phi * q * q
+            x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
             v_prev = v
             total += r
             tb_next, tb_left = _next_bucket(tb, tb_left, m)
@@ -1058,10 +1033,10 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm
             tb = tb_next
             ib = ib_next
         _clear(fills)                                # t = T−1: liquidate, one more step
-        _liquidate(m, top, vols, cum, q, fills)
+        _liquidate(m, top, vols, q, fills)
         _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
-        x += fills[SELL_CASH] - fills[BUY_CASH]
-        total += float(x - v_prev)
+        x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+        total += r
         episode_rewards[k] = total
         start_values[k] = _row_max(Q, 0, m.n_inv)
 

@@ -19,13 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from mmcourse._util import check_int
+from mmcourse._util import check_int, lazy_pandas
 from mmcourse.estimates import Estimate
 from mmcourse.lob import (ConstantStrategy, GreedyStrategy, LOBParams, QLearningResult, RandomStrategy,
                           _check_params, alpha_schedule, epsilon_schedule, evaluate_strategy,
                           q_learning)
+
+pd = lazy_pandas()  # pandas (~30 MB) loads on first use: training never needs it
 
 __all__ = ["ComparisonResult", "run_comparison", "default_benchmarks"]
 

@@ -23,7 +23,6 @@ class Rates:
 
     def __init__(self, params: LOBParams):
         L = params.num_levels
-        self.L = L
         self.lam = [0.0] * (L + 1)
         self.theta = [0.0] * (L + 1)
         for i, rate in enumerate(params.limit_rates[:L]):
