@@ -31,6 +31,9 @@ from numba.np.random._constants import fe_double, ke_double, we_double, ziggurat
 
 _MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341   # PCG's 128-bit LCG multiplier
 _MASK64 = (1 << 64) - 1
+#: numpy's geometric(p) searches the distribution function for p at least this, and inverts
+#: it below (numpy's source writes the threshold as this literal).
+SEARCH_MIN_P = 0.333333333333333333333333
 
 _jit = njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 
@@ -124,7 +127,7 @@ def exponential(g, scale):
 def geometric(g, p):
     """The number of Bernoulli(p) trials up to the first success, as
     ``Generator.geometric(p)``."""
-    if p >= 0.333333333333333333333333:
+    if p >= SEARCH_MIN_P:
         k = 1
         total = prod = p
         q = 1.0 - p

@@ -260,7 +260,7 @@ def _limit_cdf(p: float, L: int) -> np.ndarray:
     Generator.geometric(p) adds it (so the compiled code can count instead of search and
     still draw the same sizes); all zero when p < 1/3, where numpy inverts instead."""
     cdf = np.zeros(L + 1)
-    if p >= 0.333333333333333333333333:
+    if p >= _pcg64.SEARCH_MIN_P:
         total = prod = p
         q = 1.0 - p
         cdf[1] = total
@@ -727,6 +727,16 @@ def _run_alone(rng, m, top, vols, mm, cum, duration, fills):
     return _chain(rng, m, top, vols, mm, cum, duration, fills)
 
 
+@_small
+def _snapshot(top, vols, L, k, rec_top, rec_bid, rec_ask):
+    """Row k of the book's recorded path: a, s and the volumes."""
+    rec_top[k, 0] = top[ASK]
+    rec_top[k, 1] = top[SPREAD]
+    for j in range(1, L + 1):
+        rec_bid[k, j - 1] = vols[0, j]
+        rec_ask[k, j - 1] = vols[1, j]
+
+
 @_kernel
 def _run_book(rng, m, top, vols, mm, cum, fills, duration, grid, counts, spread_time,
               spread_events, bid_time, ask_time, rec_top, rec_bid, rec_ask):
@@ -743,11 +753,7 @@ def _run_book(rng, m, top, vols, mm, cum, fills, duration, grid, counts, spread_
         rate = _total_rate(m, cum, market)
         t_next = min(tau + _pcg64.exponential(rng, 1.0 / rate), duration)
         while k < grid.size and grid[k] < t_next:   # the book is constant on [tau, t_next)
-            rec_top[k, 0] = top[ASK]
-            rec_top[k, 1] = top[SPREAD]
-            for j in range(1, L + 1):
-                rec_bid[k, j - 1] = vols[0, j]
-                rec_ask[k, j - 1] = vols[1, j]
+            _snapshot(top, vols, L, k, rec_top, rec_bid, rec_ask)
             k += 1
         held = t_next - tau
         spread_time[top[SPREAD]] += held
@@ -761,11 +767,7 @@ def _run_book(rng, m, top, vols, mm, cum, fills, duration, grid, counts, spread_
         counts[_event(rng, m, top, vols, mm, cum, fills, _pcg64.random(rng) * rate, market)] += 1
         n += 1
     while k < grid.size:                             # grid points at the very end
-        rec_top[k, 0] = top[ASK]
-        rec_top[k, 1] = top[SPREAD]
-        for j in range(1, L + 1):
-            rec_bid[k, j - 1] = vols[0, j]
-            rec_ask[k, j - 1] = vols[1, j]
+        _snapshot(top, vols, L, k, rec_top, rec_bid, rec_ask)
         k += 1
     return n
 
@@ -879,37 +881,29 @@ def _liquidate(m, top, vols, q, fills):
     """Trade the inventory q away against the book, best price first; beyond the window at
     ``outside_volume`` units per tick (the book then keeps that side empty)."""
     L = m.levels
-    while q > 0 and top[SPREAD] <= L:
+    side = 0 if q > 0 else 1                         # sell into the bids, or buy the asks
+    f = SOLD if q > 0 else BOUGHT                    # fills[f + 1]: its cash
+    left = abs(q)
+    while left > 0 and top[SPREAD] <= L:
         s = top[SPREAD]
-        take = min(q, vols[0, s])
-        fills[SOLD] += take
-        fills[SELL_CASH] += take * (top[ASK] - s)
-        q -= take
-        _remove(top, vols, 0, s, take, L)
-    while q < 0 and top[SPREAD] <= L:
-        s = top[SPREAD]
-        take = min(-q, vols[1, s])
-        fills[BOUGHT] += take
-        fills[BUY_CASH] += take * top[ASK]
-        q += take
-        _remove(top, vols, 1, s, take, L)
+        take = min(left, vols[side, s])
+        fills[f] += take
+        fills[f + 1] += take * (top[ASK] - (1 - side) * s)   # the best bid, or the best ask
+        left -= take
+        _remove(top, vols, side, s, take, L)
     j = L + 1
-    while q != 0:
-        take = min(abs(q), m.outside)
-        if q > 0:
-            fills[SOLD] += take
-            fills[SELL_CASH] += take * (top[ASK] - j)
-            q -= take
-        else:
-            fills[BOUGHT] += take
-            fills[BUY_CASH] += take * (top[ASK] - top[SPREAD] + j)
-            q += take
+    while left > 0:
+        take = min(left, m.outside)
+        fills[f] += take
+        fills[f + 1] += take * (top[ASK] - j if side == 0 else top[ASK] - top[SPREAD] + j)
+        left -= take
         j += 1
 
 
 @_small
 def _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills):
-    """Episode k's starting book: the background book, run alone for ``gap`` first (k > 0)."""
+    """Episode k's starting book: the background book, run alone for ``gap`` first (k > 0).
+    The partial sums ``cum`` are left to the episode to fill."""
     for i in range(4):
         mm[i] = 0
     if k > 0 and gap > 0.0:
@@ -919,7 +913,6 @@ def _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills):
     for side in range(2):
         for j in range(vols.shape[1]):
             vols[side, j] = bg_vols[side, j]
-    _refresh(m, vols, cum)
     _clear(fills)
 
 
@@ -1007,6 +1000,7 @@ def _q_learning(rng, m, Q, epsilons, alphas, bg_top, bg_vols, gap, top, vols, mm
         eps = epsilons[k]
         alpha = alphas[k]
         _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
+        _refresh(m, vols, cum)
         x = 0
         q = 0
         v_prev = 0
@@ -1312,9 +1306,11 @@ def random_strategy() -> RandomStrategy:
     return RandomStrategy()
 
 
-def _strategy_arrays(strategy, params):
+def _strategy_arrays(strategy, params, name="strategy"):
+    """(random depths?, depth table) of a strategy for the compiled episodes; a wrong type or
+    a table that does not fit ``params`` raises ValueError naming ``name``."""
     if not isinstance(strategy, (ConstantStrategy, RandomStrategy, GreedyStrategy)):
-        raise ValueError(f"strategy must be a ConstantStrategy, RandomStrategy or GreedyStrategy, "
+        raise ValueError(f"{name} must be a ConstantStrategy, RandomStrategy or GreedyStrategy, "
                          f"got {type(strategy).__name__}")
     table = strategy.depth_table(params)
     if table is None:

@@ -23,8 +23,8 @@ import numpy as np
 from mmcourse._util import check_int, lazy_pandas
 from mmcourse.estimates import Estimate
 from mmcourse.lob import (ConstantStrategy, GreedyStrategy, LOBParams, QLearningResult, RandomStrategy,
-                          _check_params, alpha_schedule, epsilon_schedule, evaluate_strategy,
-                          q_learning)
+                          _check_params, _strategy_arrays, alpha_schedule, epsilon_schedule,
+                          evaluate_strategy, q_learning)
 
 pd = lazy_pandas()  # pandas (~30 MB) loads on first use: training never needs it
 
@@ -188,10 +188,8 @@ def run_comparison(params: LOBParams | None = None, n_train: int = 3000, n_test:
     n_runs = check_int("n_runs", n_runs, low=1)
     n_workers = check_int("n_workers", n_workers, low=1)
     benchmarks = default_benchmarks(params.max_quote_depth) if benchmarks is None else tuple(benchmarks)
-    for b in benchmarks:
-        if not isinstance(b, (ConstantStrategy, RandomStrategy, GreedyStrategy)):
-            raise ValueError(f"benchmarks must be strategies, got {type(b).__name__}")
-        b.depth_table(params)                        # fails early on a bad strategy
+    for b in benchmarks:                             # fail early on a bad strategy
+        _strategy_arrays(b, params, "benchmarks")
     q_kwargs = dict(epsilon_start=epsilon_start, epsilon_end=epsilon_end, epsilon_cutoff=epsilon_cutoff,
                     alpha_start=alpha_start, alpha_end=alpha_end)
     epsilon_schedule(n_train, epsilon_start, epsilon_end, epsilon_cutoff)  # validate before threads
