@@ -19,22 +19,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 from mmcourse import chan_shelton as cs
 from mmcourse.reference import chan_shelton as ref
 
-
-def timed(f, *args, repeat=1, **kwargs):
-    """Run f and return its result and its best CPU time over ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = f(*args, **kwargs)
-        best = min(best, time.process_time() - t0)
-    return out, best
+from _timing import timed  # benchmarks/_timing.py
 
 
 def main():

@@ -25,15 +25,7 @@ import numpy as np
 from mmcourse import _pcg64, lob
 from mmcourse.reference import lob as ref
 
-
-def timed(f, *args, repeat=1, clock=time.process_time, **kwargs):
-    """Run f and return its result and its best time on ``clock`` over ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = clock()
-        out = f(*args, **kwargs)
-        best = min(best, clock() - t0)
-    return out, best
+from _timing import timed  # benchmarks/_timing.py
 
 
 def main():
