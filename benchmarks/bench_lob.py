@@ -86,9 +86,9 @@ def main():
     # at every event), then whole episodes
     def chain_alone(duration):
         top, vols = book._state()
+        mm, cum, fills = lob._scratch(vols)
         with _pcg64.stream(np.random.default_rng(3)) as g:
-            return lob._run_alone(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
-                                  np.zeros(vols.shape), duration, np.zeros(4, dtype=np.int64))
+            return lob._run_alone(g, params._model(), top, vols, mm, cum, duration, fills)
     n_chain, t_chain = timed(chain_alone, 200_000.0, repeat=3)
     sim, t_book = timed(lob.simulate_book, 200_000.0, seed=3, record_every=1000.0, repeat=3)
     print(f"(c) the book's event loop: {n_chain / t_chain / 1e6:.1f} million events/s "

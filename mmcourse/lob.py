@@ -382,12 +382,16 @@ def _book_from_state(top, vols) -> Book:
                 tuple(int(v) for v in vols[1, 1:]))
 
 
+def _scratch(vols):
+    """Work space of the compiled loops for a book with volumes ``vols``: the market maker's
+    orders (none), the partial sums of the cancellation rates, its fills."""
+    return np.zeros(4, dtype=np.int64), np.zeros(vols.shape), np.zeros(4, dtype=np.int64)
+
+
 def _work(params: LOBParams):
-    """Work space of the compiled episode loops: top, volumes, the market maker's orders,
-    the partial sums of the cancellation rates, its fills."""
-    L = params.num_levels
-    return (np.zeros(2, dtype=np.int64), np.zeros((2, L + 1), dtype=np.int64),
-            np.zeros(4, dtype=np.int64), np.zeros((2, L + 1)), np.zeros(4, dtype=np.int64))
+    """Work space of the compiled episode loops: top, volumes, and :func:`_scratch`."""
+    vols = np.zeros((2, params.num_levels + 1), dtype=np.int64)
+    return (np.zeros(2, dtype=np.int64), vols, *_scratch(vols))
 
 
 def _background(params: LOBParams, start_book, rng):
@@ -399,9 +403,9 @@ def _background(params: LOBParams, start_book, rng):
     if start_book is None:
         top, vols = Book.simple(params.num_levels, params.start_price)._state()
         if params.burn_in > 0:
+            mm, cum, fills = _scratch(vols)
             with _pcg64.stream(rng) as g:
-                _run_alone(g, params._model(), top, vols, np.zeros(4, dtype=np.int64),
-                           np.zeros(vols.shape), params.burn_in, np.zeros(4, dtype=np.int64))
+                _run_alone(g, params._model(), top, vols, mm, cum, params.burn_in, fills)
         return top, vols, params.start_gap
     if not isinstance(start_book, Book):
         raise ValueError(f"start_book must be a Book or None, got {type(start_book).__name__}")
@@ -625,6 +629,15 @@ def _pick_cancel(m, vols, cum, side, u):
     return 1
 
 
+@_small
+def _geometric_at_most(rng, p, most):
+    """geometric(p), redrawn until ≤ ``most``."""
+    k = _pcg64.geometric(rng, p)
+    while k > most:
+        k = _pcg64.geometric(rng, p)
+    return k
+
+
 @_inline
 def _limit_size(rng, m):
     """A limit order's size: geometric(p_limit), redrawn until ≤ L. For p ≥ 1/3 numpy's
@@ -640,18 +653,7 @@ def _limit_size(rng, m):
                 k += u > m.limit_cdf[i]
             if k <= L:
                 return k
-    k = _pcg64.geometric(rng, m.p_limit)
-    while k > L:
-        k = _pcg64.geometric(rng, m.p_limit)
-    return k
-
-
-@_small
-def _market_size(rng, m, available):
-    k = _pcg64.geometric(rng, m.p_market)
-    while k > available:
-        k = _pcg64.geometric(rng, m.p_market)
-    return k
+    return _geometric_at_most(rng, m.p_limit, L)
 
 
 @_inline
@@ -673,7 +675,7 @@ def _event(rng, m, top, vols, mm, cum, fills, u, market):
         j = top[SPREAD]
         price = top[ASK] - (1 - side) * j            # the best bid, or the best ask
         mine = mm[2 * side + 1] if mm[2 * side] == price else 0
-        size = _market_size(rng, m, vols[side, j] + mine)   # never more than the level
+        size = _geometric_at_most(rng, m.p_market, vols[side, j] + mine)   # ≤ the level
         fill = min(size, mine)                       # the market maker is first
         mm[2 * side + 1] -= fill
         fills[BOUGHT + 2 * side] += fill             # a market sell buys from its bid
@@ -1183,9 +1185,9 @@ def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed
     rec_top = np.zeros((n_grid, 2), dtype=np.int64)
     rec_bid = np.zeros((n_grid, L), dtype=np.int64)
     rec_ask = np.zeros((n_grid, L), dtype=np.int64)
+    mm, cum, fills = _scratch(vols)
     with _pcg64.stream(rng) as g:
-        n = _run_book(g, m, top, vols, np.zeros(4, dtype=np.int64), np.zeros(vols.shape),
-                      np.zeros(4, dtype=np.int64), duration, grid, counts, spread_time,
+        n = _run_book(g, m, top, vols, mm, cum, fills, duration, grid, counts, spread_time,
                       spread_events, bid_time, ask_time, rec_top, rec_bid, rec_ask)
     return BookSimulation(duration, int(n), counts, spread_time[1:], spread_events[1:],
                           bid_time[1:] / duration,
@@ -1392,8 +1394,7 @@ def simulate_episode(strategy, params: LOBParams | None = None, seed=None,
     rec = np.zeros((params.T, _N_COLUMNS), dtype=np.int64)
     rewards = np.zeros(params.T)
     with _pcg64.stream(rng) as g:
-        _episode(g, m, random_depths, table, top, vols, np.zeros(4, dtype=np.int64),
-                 np.zeros(vols.shape), np.zeros(4, dtype=np.int64), rec, rewards)
+        _episode(g, m, random_depths, table, top, vols, *_scratch(vols), rec, rewards)
     columns = {name: rec[:, k].copy() for k, name in enumerate(_EPISODE_COLUMNS)}
     return Episode(strategy, np.arange(params.T), reward=rewards, start_book=start,
                    end_book=_book_from_state(top, vols), **columns)
