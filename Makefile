@@ -1,16 +1,27 @@
 # make book: install everything into .venv and build the HTML book with every chapter executed.
 # make test: install everything into .venv and run the unit tests and every chapter under nbval.
+# Teaching: make assignments, make student-book, make grade CHAPTER=... SUBMISSIONS=..., make lab.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: book test book-strict bench clean
+CHAPTER     ?=
+SUBMISSIONS ?=
+OUT         ?= _build/grades/$(CHAPTER)
+TIMEOUT     ?= 600
+OVERWRITE   ?=
+ASSIGNMENTS := _build/assignments
 
-$(STAMP): requirements.txt pyproject.toml
+.PHONY: book test book-strict bench clean assignments student-book student-book-strict grade lab
+
+$(STAMP): requirements.txt pyproject.toml teaching/lab-overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	mkdir -p $(dir $(LAB_SETTINGS))
+	cp teaching/lab-overrides.json $(LAB_SETTINGS)   # a chapter .md opens as a notebook
 	touch $(STAMP)
 
 book: $(STAMP)
@@ -27,6 +38,28 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chan_shelton.py
 	$(BIN)/python benchmarks/bench_lob.py
+	$(BIN)/python benchmarks/bench_grading.py
+
+# One folder per chapter under _build/assignments/: the student notebook, the solution
+# notebook and otter's autograder zip. Regenerated when a chapter or the generator changes.
+$(ASSIGNMENTS)/.done: $(STAMP) $(wildcard book/[0-9][0-9]_*.md) $(wildcard teaching/*.py) references.bib
+	$(BIN)/python -m teaching assign --out $(ASSIGNMENTS)
+	touch $@
+
+assignments: $(ASSIGNMENTS)/.done
+
+student-book: $(ASSIGNMENTS)/.done
+	$(BIN)/python -m teaching student-book --assignments $(ASSIGNMENTS) --out _build/student
+
+student-book-strict: $(ASSIGNMENTS)/.done
+	$(BIN)/python -m teaching student-book --assignments $(ASSIGNMENTS) --out _build/student --strict
+
+grade: $(ASSIGNMENTS)/.done
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=02_monte_carlo_evaluation SUBMISSIONS=path/ [OUT=dir] [TIMEOUT=600] [OVERWRITE=1]"; exit 2; }
+	$(BIN)/python -m teaching grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) --timeout $(TIMEOUT) $(if $(OVERWRITE),--overwrite)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
 
 clean:
 	rm -rf _build
