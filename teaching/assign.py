@@ -105,6 +105,12 @@ def master_notebook(chapter: Chapter, refs: References) -> nbformat.NotebookNode
         "generate": {"pdf": False},
     }
     cells = [_raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False))]
+    cells.append(nbformat.v4.new_markdown_cell(
+        "**Exercise notebook.** This is the whole chapter; its exercises are at the end. Run the cells "
+        "from the top (*Run → Run All Cells*): the exercises use what the chapter computes. Each "
+        "exercise's **Your answer** box lists the names your code must define; replace each `...` in "
+        "its starter cell, then run the `grader.check(...)` cell below it to run the public tests. "
+        "Keep this file's name: the checks open the notebook by it."))
     for part in chapter.parts:
         if isinstance(part, Exercise):
             cells.extend(_question_cells(part, chapter, refs))
@@ -152,7 +158,7 @@ def assign_chapter(chapter_path, out_dir, *, run_tests: bool = True, quiet: bool
     """
     chapter = read_chapter(chapter_path)
     refs = references(Path(chapter_path).parent)
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / chapter.name
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{chapter.name}-") as tmp:
@@ -168,6 +174,8 @@ def assign_chapter(chapter_path, out_dir, *, run_tests: bool = True, quiet: bool
         if done.returncode != 0:
             raise RuntimeError(f"otter assign failed for {chapter.name}:\n{done.stdout}\n{done.stderr}")
         (dist / "master.ipynb").write_bytes(master.read_bytes())
+        contract = {ex.label: ex.names for ex in chapter.exercises}    # the grader's reasons name these
+        (dist / "contract.json").write_text(json.dumps(contract, indent=1), encoding="utf-8")
         _tidy_student_notebook(dist / "student" / f"{chapter.name}.ipynb", chapter)
         (dist / "otter-assign.log").write_text(done.stdout + done.stderr, encoding="utf-8")
         if final.exists():

@@ -135,7 +135,7 @@ def _why(test_output: str) -> list[str]:
 
 
 def grade_one(path: Path, root: Path, ag_zip: Path, questions: dict[str, float], expected: str | None,
-              timeout: float) -> Result:
+              timeout: float, contract: dict[str, list[str]] | None = None) -> Result:
     """Grade one submission (see the module's docstring)."""
     res = Result(file=str(path.relative_to(root)), max_scores=dict(questions),
                  scores={q: 0.0 for q in questions})
@@ -192,7 +192,9 @@ def grade_one(path: Path, root: Path, ag_zip: Path, questions: dict[str, float],
             if failed:
                 details.append(f"{name}: {res.scores[name]:g} / {questions[name]:g}")
                 details.extend("    " + f for f in failed)
-                missing.update(re.findall(r"NameError: name '(\w+)' is not defined", test.get("output", "")))
+                undefined = re.findall(r"NameError: name '(\w+)' is not defined", test.get("output", ""))
+                answers = (contract or {}).get(name)
+                missing.update(n for n in undefined if answers is None or n in answers)
     if missing:
         res.reasons.append("answer not defined: " + ", ".join(sorted(missing)))
     if not details:
@@ -232,6 +234,8 @@ def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/
     ag_zip = autograder_zip(Path(assignments_dir) / chapter)
     questions = _questions(ag_zip)
     expected = _assignment_name(ag_zip)
+    contract_file = Path(assignments_dir) / chapter / "contract.json"
+    contract = json.loads(contract_file.read_text()) if contract_file.exists() else None
     files = sorted((p for p in submissions.rglob("*") if p.is_file()
                     and not any(part.startswith(".") for part in p.relative_to(submissions).parts)),
                    key=lambda p: _natural(str(p)))
@@ -240,7 +244,7 @@ def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/
 
     def work(p):
         nonlocal done
-        r = grade_one(p, submissions, ag_zip, questions, expected, timeout)
+        r = grade_one(p, submissions, ag_zip, questions, expected, timeout, contract)
         done += 1
         progress(f"[{done}/{len(files)}] {r.file}: {r.total:g} / {sum(r.max_scores.values()):g}"
                  + (f"  ({'; '.join(r.reasons)})" if r.reasons else ""))
