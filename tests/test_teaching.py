@@ -123,18 +123,20 @@ def test_assignment_is_generated(assignments, path):
     assert autograder_zip(folder).exists()
     assert (folder / "autograder" / f"{chapter.name}.ipynb").exists()
     sources = [c.source for c in student.cells]
-    public_tests = "\n".join(str(t) for t in student.metadata["otter"]["tests"].values())
-    text = "\n".join(sources) + public_tests
+    text = "\n".join(sources)
+    elsewhere = "\n".join([s.source for s in chapter.body] + [e.question for e in chapter.exercises]
+                          + [t for e in chapter.exercises for t in e.public_tests])
+    tests = student.metadata["otter"]["tests"]
     for ex in chapter.exercises:
         check = sources.index(f'grader.check("{ex.label}")')
         starter = sources[check - 1]
         assert all(f"{name} = ..." in starter for name in ex.names), ex.label
         for src in ex.solution_code + ex.hidden_tests:
-            lines = [l.strip() for l in src.splitlines() if len(l.strip()) > 30]
-            assert not any(l in text for l in lines), f"{ex.label}: solution or hidden test in the notebook"
-    assert "'hidden': True" not in public_tests
-    for ex in chapter.exercises:
-        assert all(l.strip() in public_tests for t in ex.public_tests for l in t.splitlines() if l.strip())
+            lines = [l.strip() for l in src.splitlines() if len(l.strip()) > 30 and l.strip() not in elsewhere]
+            leaked = [l for l in lines if l in text]
+            assert not leaked, f"{ex.label}: solution or hidden test in the notebook: {leaked}"
+        cases = [c for suite in tests[ex.label]["suites"] for c in suite["cases"]]
+        assert len(cases) == len(ex.public_tests) and not any(c["hidden"] for c in cases), ex.label
     hidden_checks = [s.source for s in chapter.body if s.cell_type == "code" and "remove-cell" in s.tags]
     assert not any(h.strip() in text for h in hidden_checks if h.strip())
     assert not any("{code-cell}" in s or "{exercise-start}" in s for s in sources)
