@@ -2,6 +2,8 @@
 assignment generated, checked by otter, and graded (solution: full marks; blank: zero)."""
 
 import ast
+import copy
+import json
 import builtins
 import re
 from pathlib import Path
@@ -167,3 +169,28 @@ def test_solution_gets_full_marks_and_blank_gets_zero(graded, path):
         assert top > 0
         assert solution.scores[label] == top, (label, solution.details)
         assert blank.scores[label] == 0, (label, blank.details)
+
+
+def test_grader_check_works_in_the_students_kernel(assignments, tmp_path):
+    """A student runs the notebook in the course's kernel: each grader.check cell reports the
+    public tests, failing on the starter cells and passing once the answers are in."""
+    from nbclient import NotebookClient
+    name = CHAPTERS[0].stem
+    chapter = read_chapter(CHAPTERS[0])
+    student = nbformat.read(assignments / name / "student" / f"{name}.ipynb", as_version=4)
+    answered = copy.deepcopy(student)
+    for ex in chapter.exercises:                     # the student's answer: the solution's code
+        i = next(i for i, c in enumerate(answered.cells) if c.source == f'grader.check("{ex.label}")')
+        answered.cells[i - 1].source = "\n\n".join(ex.solution_code)
+    for nb, verdict in ((student, "failed"), (answered, "passed")):
+        path = tmp_path / f"{name}.ipynb"           # the name the notebook's checks open
+        nbformat.write(nb, path)
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        for ex in chapter.exercises:
+            cell = next(c for c in nb.cells if c.source == f'grader.check("{ex.label}")')
+            shown = json.dumps(cell.outputs)
+            assert not any(o.output_type == "error" for o in cell.outputs), shown[:500]
+            assert verdict in shown.lower(), (ex.label, verdict, shown[:500])
+            if verdict == "passed":
+                assert "failed" not in shown.lower(), (ex.label, shown[:500])
