@@ -11,6 +11,7 @@ CHAPTER     ?=
 SUBMISSIONS ?=
 OUT         ?= _build/grades/$(CHAPTER)
 TIMEOUT     ?= 600
+JOBS        ?=
 OVERWRITE   ?=
 ASSIGNMENTS := _build/assignments
 
@@ -54,12 +55,16 @@ student-book: $(ASSIGNMENTS)/.done
 student-book-strict: $(ASSIGNMENTS)/.done
 	$(BIN)/python -m teaching student-book --assignments $(ASSIGNMENTS) --out _build/student --strict
 
-grade: $(ASSIGNMENTS)/.done
-	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=02_monte_carlo_evaluation SUBMISSIONS=path/ [OUT=dir] [TIMEOUT=600] [OVERWRITE=1]"; exit 2; }
-	$(BIN)/python -m teaching grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) --timeout $(TIMEOUT) $(if $(OVERWRITE),--overwrite)
+# Grades against the autograders as they are: generated once if missing, never regenerated
+# behind your back (run `make assignments` yourself after changing a chapter).
+grade: | $(STAMP)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=02_monte_carlo_evaluation SUBMISSIONS=path/ [OUT=_build/grades/<chapter>] [TIMEOUT=600] [JOBS=cores] [OVERWRITE=1]"; exit 2; }
+	@test -e $(ASSIGNMENTS)/.done || $(MAKE) assignments
+	$(BIN)/python -m teaching grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) --timeout $(TIMEOUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
 
+# Removes the builds and assignments but keeps _build/grades: grades are never deleted by make.
 clean:
-	rm -rf _build
+	find _build -mindepth 1 -maxdepth 1 ! -name grades -exec rm -rf {} + 2>/dev/null || true

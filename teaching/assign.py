@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,16 +56,18 @@ def _figure_caption(cell_metadata) -> str | None:
     return fig.get("caption")
 
 
-def _question_cells(ex: Exercise, chapter: Chapter, refs: References) -> list:
+def _question_cells(ex: Exercise, refs: References) -> list:
+    """Otter's cells for one exercise: the question, its starter cell, solution and tests, and a
+    question graded by hand for its written parts."""
     cells = []
-    contract_rows = "\n".join(f"    {name} = ..." for name in ex.names)
+    starter = "\n".join(f"{name} = ..." for name in ex.names)
     title = refs.numbers.get(ex.label, f"Exercise {ex.number}")
     header = f"### {title} (`{ex.label}`)\n\n"
     cells.append(_raw(f"# BEGIN QUESTION\nname: {ex.label}\npoints:\n  each: 1"))
     cells.append(nbformat.v4.new_markdown_cell(header + to_plain(ex.question, refs).strip()))
     cells.append(_raw("# BEGIN PROMPT"))
     cells.append(nbformat.v4.new_code_cell("# Your answer: define the names below (see the exercise).\n"
-                                           + contract_rows.replace("    ", "")))
+                                           + starter))
     cells.append(_raw("# END PROMPT"))
     cells.append(_raw("# BEGIN SOLUTION"))
     for seg in ex.solution:
@@ -113,7 +114,7 @@ def master_notebook(chapter: Chapter, refs: References) -> nbformat.NotebookNode
         "Keep this file's name: the checks open the notebook by it."))
     for part in chapter.parts:
         if isinstance(part, Exercise):
-            cells.extend(_question_cells(part, chapter, refs))
+            cells.extend(_question_cells(part, refs))
         elif part.cell_type == "markdown":
             text = to_plain(part.source, refs).strip()
             if text:
@@ -140,16 +141,10 @@ def _tidy_student_notebook(path: Path, chapter: Chapter) -> None:
                 if not (c.cell_type == "code" and not c.source.strip()
                         and ANSWER_TAG in c.metadata.get("tags", []))]
     nb.metadata.setdefault("mmcourse", {})["chapter"] = chapter.name
-    _write_atomic(path, nbformat.writes(nb))
+    nbformat.write(nb, path)               # inside the scratch folder: published with it
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def assign_chapter(chapter_path, out_dir, *, run_tests: bool = True, quiet: bool = True) -> Path:
+def assign_chapter(chapter_path, out_dir, *, run_tests: bool = True) -> Path:
     """Generate ``out_dir/<chapter>/``: ``student/``, ``autograder/`` (solutions and zip).
 
     Runs ``otter assign`` (which, with ``run_tests``, executes the solution notebook and fails

@@ -1,12 +1,19 @@
 """Grade a folder of submitted notebooks with otter-grader, without Docker.
 
-Each submission is graded by ``otter run`` in its own process (which starts its own kernel),
-in a scratch copy, with a time limit; several run at once, one per core. Whatever a submission
-is — an empty file, a corrupt notebook, a notebook for another chapter, code that raises or
-never ends — it gets a row with a score (0 where it broke) and the reason, and the batch goes
-on. The submissions folder is only read. ``grades.csv`` and the reports are written to a
-scratch folder first and moved into place at the end; an existing ``grades.csv`` is replaced
-only when ``overwrite=True``.
+Each submission is graded by otter (``otter run``'s grading, in ``_grade_worker.py``) in a
+process of its own, which starts its own kernel, on a scratch copy, with a time limit; several
+run at once, one per core. Whatever a submission is — an empty file, a corrupt notebook, a
+notebook for another chapter, code that raises or never ends — it gets a row with a score (0
+where it broke) and the reason, and the batch goes on. The submissions folder is only read.
+
+The autograder is copied into a scratch folder before grading starts, so regenerating the
+assignments meanwhile cannot change it half-way. ``grades.csv`` and the reports are written
+to that scratch folder and moved into place at the end; an existing ``grades.csv`` is replaced
+only when ``overwrite=True``. Interrupting the batch (Ctrl-C) stops every running submission
+and its kernel and writes nothing.
+
+Grading runs the students' code with your rights, like running their notebooks yourself: see
+the instructors' page.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +39,7 @@ import nbformat
 from .assign import autograder_zip
 
 DEFAULT_TIMEOUT = 600.0          # seconds per submission; a chapter runs in well under a minute
+WORKER = Path(__file__).with_name("_grade_worker.py")
 
 
 @dataclass
@@ -49,9 +59,12 @@ class Result:
         return sum(self.scores.values())
 
 
+def _natural(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
 def _questions(ag_zip: Path) -> dict[str, float]:
     """The auto-graded exercises of an autograder zip and their points, in order."""
-    import zipfile
     with zipfile.ZipFile(ag_zip) as z:
         names = sorted((n for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")),
                        key=_natural)
@@ -62,17 +75,17 @@ def _questions(ag_zip: Path) -> dict[str, float]:
         return out
 
 
-def _natural(s: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
-
-
 def _assignment_name(ag_zip: Path) -> str | None:
-    import zipfile
     with zipfile.ZipFile(ag_zip) as z:
         try:
             return json.loads(z.read("otter_config.json")).get("assignment_name")
         except KeyError:
             return None
+
+
+def _printable(path: Path) -> str:
+    """A file name as text, whatever bytes it was given in (zip downloads mangle names)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
 
 
 def _precheck(path: Path, expected: str | None) -> tuple[nbformat.NotebookNode | None, list[str]]:
@@ -84,21 +97,23 @@ def _precheck(path: Path, expected: str | None) -> tuple[nbformat.NotebookNode |
         return None, ["empty file"]
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        return None, [f"corrupt notebook: not valid JSON ({err.__class__.__name__}: {err})"]
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        return None, [f"corrupt notebook: not valid JSON ({err.__class__.__name__}: {str(err)[:100]})"]
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(nb)
     except Exception as err:                                 # noqa: BLE001 - any invalid notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
-        return None, [f"not a Jupyter notebook ({first})"]
+        return None, [f"not a Jupyter notebook ({first[:120]})"]
     remarks = []
-    name = nb.metadata.get("otter", {}).get("assignment_name")
+    otter = nb.metadata.get("otter")
+    name = otter.get("assignment_name") if isinstance(otter, dict) else None
     if expected and name and name != expected:
         return None, [f"notebook for another chapter: {name}, expected {expected}"]
     if expected and not name:
         remarks.append(f"no assignment name in the notebook; graded as {expected}")
-        nb.metadata.setdefault("otter", {})["assignment_name"] = expected
+        nb.metadata["otter"] = dict(otter) if isinstance(otter, dict) else {}
+        nb.metadata["otter"]["assignment_name"] = expected
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code and not any(c.get("outputs") for c in code):
         remarks.append("the notebook had no outputs (not run); it was executed for grading")
@@ -134,48 +149,73 @@ def _why(test_output: str) -> list[str]:
     return lines
 
 
-def grade_one(path: Path, root: Path, ag_zip: Path, questions: dict[str, float], expected: str | None,
-              timeout: float, contract: dict[str, list[str]] | None = None) -> Result:
-    """Grade one submission (see the module's docstring)."""
-    res = Result(file=str(path.relative_to(root)), max_scores=dict(questions),
-                 scores={q: 0.0 for q in questions})
-    start = time.monotonic()
-    try:
-        nb, remarks = _precheck(path, expected)
-    except OSError as err:
-        nb, remarks = None, [f"cannot read the file ({err})"]
-    res.reasons.extend(remarks)
-    if nb is None:
-        res.status = "error"
-        res.seconds = time.monotonic() - start
-        return res
+class _Running:
+    """The worker processes running now, so that an interrupted batch can stop them all."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.stopping = False
+
+    def start(self, cmd, **kwargs) -> subprocess.Popen:
+        with self.lock:
+            if self.stopping:
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(cmd, **kwargs)
+            self.procs.add(proc)
+            return proc
+
+    def done(self, proc) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.stopping = True
+            procs = list(self.procs)
+        for proc in procs:
+            _kill_tree(proc.pid)
+
+
+def _run_otter(res: Result, nb, expected, ag_zip, questions, timeout, contract, running) -> None:
+    """Execute and test one notebook in its own worker process; fill ``res`` in."""
     with tempfile.TemporaryDirectory(prefix="mmcourse-grade-") as work:
         work = Path(work)
         sub = work / f"{expected or 'submission'}.ipynb"    # the name otter's init cell opens
         nbformat.write(nb, sub)
-        out = work / "out"
+        out, scratch = work / "out", work / "tmp"
         out.mkdir()
-        cmd = [sys.executable, str(Path(__file__).with_name("_grade_worker.py")), str(ag_zip), str(sub), str(out)]
-        proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
-        try:
-            log, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
-            proc.communicate()
-            res.status = "error"
-            res.reasons.append(f"time limit of {timeout:g} s exceeded (an endless loop?); scored 0")
-            res.seconds = time.monotonic() - start
-            return res
+        scratch.mkdir()
+        # Everything the worker, otter and the kernel write goes under `work`, removed below
+        # even when the worker had to be killed.
+        env = {**os.environ, "TMPDIR": str(scratch), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+        cmd = [sys.executable, "-P", str(WORKER), str(ag_zip), str(sub), str(out)]
+        with open(work / "log.txt", "w+") as log:
+            proc = running.start(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_tree(proc.pid)
+                proc.wait(timeout=30)
+                res.status = "error"
+                res.reasons.append(f"time limit of {timeout:g} s exceeded (an endless loop?); scored 0")
+                return
+            finally:
+                running.done(proc)
+            log.seek(0)
+            log_text = log.read()
+        if running.stopping:
+            raise KeyboardInterrupt
         results = out / "results.json"
-        if not results.exists():
+        data = json.loads(results.read_text()) if results.exists() else {}
+        graded = {t.get("name"): t for t in data.get("tests", []) if t.get("name") in questions}
+        if set(graded) != set(questions):
             res.status = "error"
-            tail = "\n".join(log.strip().splitlines()[-3:])
+            tail = " | ".join(log_text.strip().splitlines()[-3:])[-300:]
             res.reasons.append(f"the autograder could not grade it: {tail}")
-            res.details = log
-            res.seconds = time.monotonic() - start
-            return res
-        data = json.loads(results.read_text())
+            res.details = log_text
+            return
         errors = json.loads((out / "errors.json").read_text()) if (out / "errors.json").exists() else []
     for err in errors:
         src = err["source"].strip()
@@ -184,22 +224,38 @@ def grade_one(path: Path, root: Path, ag_zip: Path, questions: dict[str, float],
         first = next((line for line in src.splitlines() if line.strip()), "")
         res.reasons.append(f"{err['ename']} in the cell starting {first[:60]!r}: {str(err['evalue'])[:120]}")
     details, missing = [], set()
-    for test in data.get("tests", []):
-        name = test.get("name")
-        if name in res.scores:
-            res.scores[name] = float(test.get("score") or 0.0)
-            failed = _why(test.get("output", ""))
-            if failed:
-                details.append(f"{name}: {res.scores[name]:g} / {questions[name]:g}")
-                details.extend("    " + f for f in failed)
-                undefined = re.findall(r"NameError: name '(\w+)' is not defined", test.get("output", ""))
-                answers = (contract or {}).get(name)
-                missing.update(n for n in undefined if answers is None or n in answers)
+    for name, test in graded.items():
+        res.scores[name] = float(test.get("score") or 0.0)
+        details.append(f"{name}: {res.scores[name]:g} / {questions[name]:g}")
+        details.extend("    " + f for f in _why(test.get("output", "")))
+        undefined = re.findall(r"NameError: name '(\w+)' is not defined", test.get("output", ""))
+        answers = (contract or {}).get(name)
+        missing.update(n for n in undefined if answers is None or n in answers)
     if missing:
         res.reasons.append("answer not defined: " + ", ".join(sorted(missing)))
-    if not details:
-        details.append("every test passed")
     res.details = "\n".join(details)
+
+
+def grade_one(path: Path, root: Path, ag_zip: Path, questions: dict[str, float], expected: str | None,
+              timeout: float, contract: dict[str, list[str]] | None = None,
+              running: _Running | None = None) -> Result:
+    """Grade one submission (see the module's docstring). Never raises for a bad submission."""
+    res = Result(file=_printable(path.relative_to(root)), max_scores=dict(questions),
+                 scores={q: 0.0 for q in questions})
+    start = time.monotonic()
+    try:
+        nb, remarks = _precheck(path, expected)
+        res.reasons.extend(remarks)
+        if nb is None:
+            res.status = "error"
+        else:
+            _run_otter(res, nb, expected, ag_zip, questions, timeout, contract, running or _Running())
+    except OSError as err:
+        res.status, res.scores = "error", {q: 0.0 for q in questions}
+        res.reasons.append(f"cannot read or grade the file ({err})")
+    except Exception as err:                                  # noqa: BLE001 - one file, not the batch
+        res.status, res.scores = "error", {q: 0.0 for q in questions}
+        res.reasons.append(f"internal error while grading ({err.__class__.__name__}: {str(err)[:200]})")
     res.seconds = time.monotonic() - start
     return res
 
@@ -210,8 +266,16 @@ def _report(res: Result) -> str:
     lines += [f"note: {r}" for r in res.reasons]
     lines += ["", "exercise scores:"]
     lines += [f"  {q}: {res.scores[q]:g} / {res.max_scores[q]:g}" for q in res.scores]
-    lines += ["", "tests:", res.details, ""]
+    lines += ["", "tests (each failed test case with the error it raised):", res.details or "(none ran)", ""]
     return "\n".join(lines)
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                                    # not on Linux
+        return os.cpu_count() or 1
 
 
 def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/assignments",
@@ -219,47 +283,60 @@ def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/
                  overwrite: bool = False, progress=print) -> list[Result]:
     """Grade every file under ``submissions`` against ``chapter``'s autograder.
 
-    Writes ``out_dir/grades.csv`` (file, one column per exercise, total, max, status, reason) and
-    ``out_dir/reports/<file>.txt``. Raises ``FileExistsError`` before grading anything if
-    ``grades.csv`` exists and ``overwrite`` is false.
+    Writes ``out_dir/grades.csv`` (file, one column per exercise, total, max, status, reason)
+    and ``out_dir/reports/<file>.txt``. Raises ``FileExistsError`` before grading anything if
+    ``grades.csv`` exists and ``overwrite`` is false, and ``ValueError`` for bad arguments.
     """
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not submissions.is_dir():
         raise ValueError(f"SUBMISSIONS must be a folder of notebooks; {submissions} is not a folder")
     if timeout <= 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if out_dir.resolve() == submissions.resolve() or submissions.resolve() in out_dir.resolve().parents:
+        raise ValueError(f"OUT ({out_dir}) must not be inside SUBMISSIONS ({submissions}): "
+                         "the grades would be graded next time")
     csv_path = out_dir / "grades.csv"
     if csv_path.exists() and not overwrite:
         raise FileExistsError(f"{csv_path} exists; pass overwrite (make grade ... OVERWRITE=1) to replace it")
-    ag_zip = autograder_zip(Path(assignments_dir) / chapter)
-    questions = _questions(ag_zip)
-    expected = _assignment_name(ag_zip)
-    contract_file = Path(assignments_dir) / chapter / "contract.json"
-    contract = json.loads(contract_file.read_text()) if contract_file.exists() else None
+    source_zip = autograder_zip(Path(assignments_dir) / chapter)
+    out_dir.mkdir(parents=True, exist_ok=True)
     files = sorted((p for p in submissions.rglob("*") if p.is_file()
                     and not any(part.startswith(".") for part in p.relative_to(submissions).parts)),
-                   key=lambda p: _natural(str(p)))
-    jobs = jobs or os.cpu_count() or 1
-    done = 0
+                   key=lambda p: _natural(_printable(p)))
+    jobs = jobs or default_jobs()
+    running, lock, done = _Running(), threading.Lock(), [0]
 
-    def work(p):
-        nonlocal done
-        r = grade_one(p, submissions, ag_zip, questions, expected, timeout, contract)
-        done += 1
-        progress(f"[{done}/{len(files)}] {r.file}: {r.total:g} / {sum(r.max_scores.values()):g}"
-                 + (f"  ({'; '.join(r.reasons)})" if r.reasons else ""))
-        return r
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(work, files))
-
-    out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".grading-") as tmp:
         tmp = Path(tmp)
+        ag_zip = tmp / source_zip.name                          # this batch's own copy
+        shutil.copy2(source_zip, ag_zip)
+        contract_file = Path(assignments_dir) / chapter / "contract.json"
+        contract = json.loads(contract_file.read_text()) if contract_file.exists() else None
+        questions, expected = _questions(ag_zip), _assignment_name(ag_zip)
+
+        def work(p):
+            r = grade_one(p, submissions, ag_zip, questions, expected, timeout, contract, running)
+            with lock:
+                done[0] += 1
+                progress(f"[{done[0]}/{len(files)}] {r.file}: {r.total:g} / {sum(r.max_scores.values()):g}"
+                         + (f"  ({'; '.join(r.reasons)})" if r.reasons else ""))
+            return r
+
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            results = list(pool.map(work, files))
+        except BaseException:                                   # Ctrl-C: stop everything, write nothing
+            running.stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+
         reports = tmp / "reports"
-        reports.mkdir()
         for r in results:
-            target = reports / (r.file.replace(os.sep, "__") + ".txt")
+            target = reports / (r.file + ".txt")
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_report(r), encoding="utf-8")
         buf = io.StringIO()
         w = csv.writer(buf)
@@ -268,9 +345,14 @@ def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/
             w.writerow([r.file, *(f"{r.scores[q]:g}" for q in questions), f"{r.total:g}",
                         f"{sum(questions.values()):g}", r.status, "; ".join(r.reasons)])
         (tmp / "grades.csv").write_text(buf.getvalue(), encoding="utf-8")
-        old_reports = out_dir / "reports"
-        if old_reports.exists():
-            shutil.rmtree(old_reports)
-        (tmp / "reports").rename(old_reports)
-        (tmp / "grades.csv").replace(csv_path)
+        # Publish: the CSV first (without overwrite, os.link refuses a grades.csv that appeared
+        # meanwhile, leaving everything as it was), then the reports that go with it.
+        if overwrite:
+            (tmp / "grades.csv").replace(csv_path)
+        else:
+            os.link(tmp / "grades.csv", csv_path)
+        old = out_dir / "reports"
+        if old.exists():
+            old.rename(tmp / "old-reports")
+        reports.rename(old)
     return results

@@ -35,7 +35,11 @@ class References:
         self.titles, self.numbers, self.cites = titles, numbers, cites
 
     def ref(self, label: str) -> str:
-        return self.titles.get(label) or self.numbers.get(label) or label
+        title = self.titles.get(label)
+        chapter = re.match(r"(\d+)\. ", title or "")
+        if chapter:                       # "2. Monte-Carlo policy evaluation" -> "chapter 2"
+            return f"chapter {chapter.group(1)}"
+        return title or self.numbers.get(label) or label
 
     def numref(self, label: str) -> str:
         return self.numbers.get(label) or self.titles.get(label) or label
@@ -69,6 +73,8 @@ def to_plain(text: str, refs: References) -> str:
     text = _DIRECTIVE.sub(directive, text)
     text = _REF.sub(lambda m: m.group("text").strip() if m.group("target")
                     else refs.ref(m.group("text").strip()), text)
+    # "chapter 2" starting a sentence (not after "e.g." or "i.e.") is "Chapter 2"
+    text = re.sub(r"(\A|\n\n|(?<!e\.g)(?<!i\.e)[.!?]\s+)chapter (\d)", r"\1Chapter \2", text)
     text = _NUMREF.sub(lambda m: (m.group("text").replace("%s", refs.numref(m.group("target")))
                                   if m.group("target") else refs.numref(m.group("text").strip())), text)
     text = _CITE.sub(lambda m: "(" + "; ".join(refs.cites.get(k.strip(), k.strip())

@@ -83,11 +83,6 @@ class Exercise:
         return [" ".join(m.group("text").split()) for m in _WRITTEN.finditer(self.contract)]
 
     @property
-    def prompt(self) -> str:
-        """What the question asks, without its contract admonition."""
-        return _ANSWER.sub("", self.question).strip()
-
-    @property
     def solution_code(self) -> list[str]:
         return [s.source for s in self.solution if s.cell_type == "code"]
 
@@ -105,10 +100,6 @@ class Chapter:
     @property
     def name(self) -> str:
         return self.path.stem
-
-    @property
-    def number(self) -> int:
-        return int(self.name.split("_", 1)[0])
 
     @property
     def exercises(self) -> list[Exercise]:
@@ -136,7 +127,7 @@ def _tokens(nb):
             yield ("markdown", text[pos:])
 
 
-def read_chapter(path, *, strict: bool = True) -> Chapter:
+def read_chapter(path) -> Chapter:
     """Read a chapter and split it into its body and its exercises.
 
     Raises :class:`ExerciseFormatError`, naming the chapter and the exercise, where an
@@ -211,8 +202,7 @@ def read_chapter(path, *, strict: bool = True) -> Chapter:
         ex = Exercise(label, len([p for p in parts if isinstance(p, Exercise)]) + 1, question,
                       start_gate, end_gate, solution, (sol_start, sol_end), public, hidden,
                       test_segments)
-        if strict:
-            _check(ex, fail)
+        _check(ex, fail)
         parts.append(ex)
     return Chapter(path, nb, parts)
 
@@ -224,6 +214,8 @@ def _check(ex: Exercise, fail):
         fail(f"exercise {ex.label}: its contract names nothing for the tests to check")
     if not ex.public_tests or not ex.hidden_tests:
         fail(f"exercise {ex.label}: needs at least one public and one hidden test cell")
+    if any("remove-cell" not in s.tags for s in ex.test_segments):
+        fail(f"exercise {ex.label}: a test cell without the remove-cell tag would show in the book")
     if any(s.cell_type == "code" and "remove-cell" in s.tags for s in ex.solution):
         fail(f"exercise {ex.label}: a hidden check inside the solution; make it a test cell")
 

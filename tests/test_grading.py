@@ -24,10 +24,6 @@ def assignment(tmp_path_factory):
     return out
 
 
-def _starter_index(nb, name):
-    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and f"{name} = ..." in c.source)
-
-
 @pytest.fixture(scope="module")
 def submissions(assignment, tmp_path_factory):
     """A folder with one submission of every kind an instructor meets."""
@@ -67,18 +63,26 @@ def submissions(assignment, tmp_path_factory):
     def other_chapter(nb):
         nb.metadata["otter"]["assignment_name"] = "02_monte_carlo_evaluation"
     variant("other_chapter.ipynb", other_chapter)
+
+    def odd_metadata(nb):
+        nb.metadata["otter"] = None
+    variant("odd_metadata.ipynb", odd_metadata, base=student)
+    (subs / "deeply_nested.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    (subs / "group_b").mkdir()
+    nbformat.write(solution, subs / "group_b" / "bob.ipynb")
     return subs
 
 
 def _digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def grades(assignment, submissions, tmp_path_factory):
     before = _digest(submissions)
     out = tmp_path_factory.mktemp("grades")
-    results = grade_folder(NAME, submissions, out, assignments_dir=assignment, timeout=75,
+    results = grade_folder(NAME, submissions, out, assignments_dir=assignment, timeout=90,
                            progress=lambda *_: None)
     assert _digest(submissions) == before, "grading must not modify the submissions"
     rows = {r["file"]: r for r in csv.DictReader((out / "grades.csv").open())}
@@ -87,7 +91,7 @@ def grades(assignment, submissions, tmp_path_factory):
 
 def test_every_submission_gets_a_row(grades, submissions):
     out, results, rows = grades
-    assert set(rows) == {p.name for p in submissions.iterdir()}
+    assert set(rows) == {str(p.relative_to(submissions)) for p in submissions.rglob("*") if p.is_file()}
     labels = [e.label for e in read_chapter(CHAPTER).exercises]
     assert list(next(iter(rows.values())))[:len(labels) + 1] == ["file", *labels]
     for name in rows:
@@ -101,6 +105,10 @@ def test_good_and_blank(grades):
     assert float(rows["blank.ipynb"]["total"]) == 0 and rows["blank.ipynb"]["status"] == "graded"
     assert results["no_outputs.ipynb"].total == full.total
     assert "no outputs" in rows["no_outputs.ipynb"]["reason"]
+    assert results["group_b/bob.ipynb"].total == full.total              # submissions in subfolders
+    # a blank notebook without otter's metadata is still graded, as this chapter
+    assert rows["odd_metadata.ipynb"]["status"] == "graded" and float(rows["odd_metadata.ipynb"]["total"]) == 0
+    assert "graded as 01_market_model" in rows["odd_metadata.ipynb"]["reason"]
 
 
 def test_broken_code_scores_zero_where_it_broke(grades):
@@ -116,12 +124,15 @@ def test_broken_code_scores_zero_where_it_broke(grades):
     r = results["missing_answers.ipynb"]
     assert r.scores[second.label] == 0 and r.total == full.total - full.max_scores[second.label]
     assert "answer not defined" in rows["missing_answers.ipynb"]["reason"]
+    report = (grades[0] / "reports" / "missing_answers.ipynb.txt").read_text()
+    assert f"{second.label}: 0 / {full.max_scores[second.label]:g}" in report
+    assert "NameError" in report                 # each failed test case with the error it raised
 
 
 def test_endless_loop_hits_the_time_limit(grades):
     _, results, rows = grades
     assert results["endless_loop.ipynb"].total == 0 and rows["endless_loop.ipynb"]["status"] == "error"
-    assert "time limit of 75 s" in rows["endless_loop.ipynb"]["reason"]
+    assert "time limit of 90 s" in rows["endless_loop.ipynb"]["reason"]
 
 
 @pytest.mark.parametrize("name, why", [
@@ -130,6 +141,7 @@ def test_endless_loop_hits_the_time_limit(grades):
     ("notes.txt", "not a notebook"),
     ("json_not_notebook.ipynb", "not a Jupyter notebook"),
     ("other_chapter.ipynb", "notebook for another chapter: 02_monte_carlo_evaluation"),
+    ("deeply_nested.ipynb", "corrupt notebook"),
 ])
 def test_unreadable_or_wrong_files(grades, name, why):
     _, results, rows = grades
@@ -157,3 +169,5 @@ def test_bad_arguments(assignment, tmp_path):
         grade_folder(NAME, tmp_path, tmp_path / "o", assignments_dir=assignment, timeout=0)
     with pytest.raises(ValueError, match="SUBMISSIONS"):
         grade_folder(NAME, tmp_path / "missing", tmp_path / "o", assignments_dir=assignment)
+    with pytest.raises(ValueError, match="must not be inside SUBMISSIONS"):
+        grade_folder(NAME, tmp_path, tmp_path / "grades", assignments_dir=assignment)

@@ -59,7 +59,8 @@ def test_tests_and_solutions_use_only_the_contract_and_the_chapter(path):
     only the exercise's contract and the chapter's body, and a solution nothing from another
     exercise's solution."""
     chapter = read_chapter(path)
-    body = _defined(s.source for s in chapter.body if s.cell_type == "code")
+    # the student notebook leaves out the chapter's hidden checks: they define nothing a test may use
+    body = _defined(s.source for s in chapter.body if s.cell_type == "code" and "remove-cell" not in s.tags)
     known = body | set(dir(builtins))
     for ex in chapter.exercises:
         for test in ex.public_tests + ex.hidden_tests:
@@ -96,7 +97,7 @@ def test_myst_becomes_plain_markdown():
             "{numref}`ex-b` and {cite}`key`.\n\n```{admonition} Careful\n:class: warning\nBody $x$.\n```\n")
     plain = to_plain(text, refs)
     assert "(ch-x)=" not in plain and "{" not in plain
-    assert "See 3. A chapter, the start, Fig. 7, Exercise 4 and (Sutton and Barto 2018)." in plain
+    assert "See chapter 3, the start, Fig. 7, Exercise 4 and (Sutton and Barto 2018)." in plain
     assert "> **Careful**" in plain and "> Body $x$." in plain
 
 
@@ -194,3 +195,14 @@ def test_grader_check_works_in_the_students_kernel(assignments, tmp_path):
             assert verdict in shown.lower(), (ex.label, verdict, shown[:500])
             if verdict == "passed":
                 assert "failed" not in shown.lower(), (ex.label, shown[:500])
+
+
+def test_chapters_open_as_notebooks_in_the_course_environment():
+    """`make` installs JupyterLab settings that open Markdown (a chapter) as a Jupytext notebook."""
+    import sys
+    if not (Path(sys.prefix) / ".installed").exists():
+        pytest.skip("this environment was not made by `make`")
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert overrides.exists(), "make copies teaching/lab-overrides.json there"
+    viewers = json.loads(overrides.read_text())["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
