@@ -127,6 +127,16 @@ def _tokens(nb):
             yield ("markdown", text[pos:])
 
 
+def _is_test(kind, item) -> bool:
+    return kind == "code" and "test" in item.metadata.get("tags", [])
+
+
+def _segment(kind, item) -> Segment:
+    if kind == "code":
+        return Segment("code", item.source, dict(item.metadata))
+    return Segment("markdown", item)
+
+
 def read_chapter(path) -> Chapter:
     """Read a chapter and split it into its body and its exercises.
 
@@ -145,12 +155,9 @@ def read_chapter(path) -> Chapter:
     while i < len(toks):
         kind, item = toks[i]
         if kind in ("markdown", "code"):
-            if kind == "code":
-                if "test" in item.metadata.get("tags", []):
-                    fail(f"a test cell outside an exercise (cell {item.source[:60]!r})")
-                parts.append(Segment("code", item.source, dict(item.metadata)))
-            else:
-                parts.append(Segment("markdown", item))
+            if _is_test(kind, item):
+                fail(f"a test cell outside an exercise (cell {item.source[:60]!r})")
+            parts.append(_segment(kind, item))
             i += 1
             continue
         if kind != "exercise-start":
@@ -176,13 +183,9 @@ def read_chapter(path) -> Chapter:
         sol_start = toks[i][1].group(0)
         solution, i = [], i + 1
         while i < len(toks) and toks[i][0] in ("markdown", "code"):
-            kind, item = toks[i]
-            if kind == "code":
-                if "test" in item.metadata.get("tags", []):
-                    fail(f"exercise {label}: test cells go after {{solution-end}}, not inside")
-                solution.append(Segment("code", item.source, dict(item.metadata)))
-            else:
-                solution.append(Segment("markdown", item))
+            if _is_test(*toks[i]):
+                fail(f"exercise {label}: test cells go after {{solution-end}}, not inside")
+            solution.append(_segment(*toks[i]))
             i += 1
         if i >= len(toks) or toks[i][0] != "solution-end":
             fail(f"exercise {label}: no {{solution-end}}")
@@ -194,7 +197,7 @@ def read_chapter(path) -> Chapter:
             if kind == "markdown" and not item.strip():
                 i += 1
                 continue
-            if kind != "code" or "test" not in item.metadata.get("tags", []):
+            if not _is_test(kind, item):
                 break
             (hidden if "hidden" in item.metadata["tags"] else public).append(item.source)
             test_segments.append(Segment("code", item.source, dict(item.metadata)))
