@@ -125,6 +125,7 @@ class Policy:
 
     @property
     def states(self) -> range:
+        """The imbalances −K … K, in the order of the table."""
         return range(-self.K, self.K + 1)
 
     def __call__(self, imbalance: int) -> int:
@@ -133,6 +134,7 @@ class Policy:
         return self.table[min(max(int(imbalance), -self.K), self.K) + self.K]
 
     def as_dict(self) -> dict[int, int]:
+        """The table as ``{imbalance: action}``."""
         return {s: a for s, a in zip(self.states, self.table)}
 
     def as_array(self) -> np.ndarray:

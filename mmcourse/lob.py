@@ -172,7 +172,7 @@ class LOBParams:
 
     ``limit_rates`` are λ_1, λ_2, … and ``cancel_rates`` θ_1, θ_2, … (zero beyond the tuple),
     ``market_rate`` is μ; the limit (market) order size is geometric with
-    P(k) ∝ exp(−``limit_size_decay`` · k) (``market_size_decay``). ``num_levels`` = L,
+    P(k) ∝ exp(−k · ``limit_size_decay``) (``market_size_decay``). ``num_levels`` = L,
     ``max_quote_depth`` = D, ``default_order_size`` = the market maker's order size,
     ``num_inventory_buckets`` = the clip of the inventory bucket on each side, ``phi`` = φ.
     ``start_price`` is the best ask of :meth:`Book.simple`; ``burn_in`` is how long the book
@@ -1212,6 +1212,7 @@ class ConstantStrategy:
 
     @property
     def label(self) -> str:
+        """The strategy's name in tables and legends."""
         if self.bid_depth == self.ask_depth:
             return f"constant (depth {self.bid_depth})"
         return f"constant (bid depth {self.bid_depth}, ask depth {self.ask_depth})"
@@ -1234,6 +1235,7 @@ class RandomStrategy:
 
     @property
     def label(self) -> str:
+        """The strategy's name in tables and legends."""
         return "random"
 
     def depth_table(self, params: LOBParams) -> None:
@@ -1281,6 +1283,7 @@ class GreedyStrategy:
         return f"GreedyStrategy(label={self.label!r}, {nb} time buckets × {ni} inventory buckets)"
 
     def depth_table(self, params: LOBParams) -> np.ndarray:
+        """The depths (d_b, d_a) by (time bucket, inventory bucket + c), checked against ``params``."""
         expected = (params.num_time_buckets, params.num_inventory_bucket_values, 2)
         if self.depths.shape != expected:
             raise ValueError(f"depths must have shape {expected} for these params, got {self.depths.shape}")
@@ -1359,6 +1362,7 @@ class Episode:
 
     @property
     def spread(self) -> np.ndarray:
+        """The spread a − b at the start of each step."""
         return self.ask - self.bid
 
     @property
@@ -1368,6 +1372,7 @@ class Episode:
 
     @property
     def final_cash(self) -> int:
+        """X_T, the cash at the end of the episode, after the liquidation."""
         return int(self.cash[-1])
 
     def to_frame(self) -> pd.DataFrame:
@@ -1464,6 +1469,7 @@ class QLearningResult:
 
     @property
     def n_train(self) -> int:
+        """The number of training episodes."""
         return int(self.episode_rewards.size)
 
     @property
