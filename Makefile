@@ -10,7 +10,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHAPTER     ?=
 SUBMISSIONS ?=
 OUT         ?= _build/grades/$(CHAPTER)
-TIMEOUT     ?= 600
+TIMEOUT     ?=
 JOBS        ?=
 OVERWRITE   ?=
 ASSIGNMENTS := _build/assignments
@@ -58,9 +58,9 @@ student-book-strict: $(ASSIGNMENTS)/.done
 # Grades against the autograders as they are: generated once if missing, never regenerated
 # behind your back (run `make assignments` yourself after changing a chapter).
 grade: | $(STAMP)
-	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=02_monte_carlo_evaluation SUBMISSIONS=path/ [OUT=_build/grades/<chapter>] [TIMEOUT=600] [JOBS=cores] [OVERWRITE=1]"; exit 2; }
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=02_monte_carlo_evaluation SUBMISSIONS=path/ [OUT=_build/grades/<chapter>] [TIMEOUT=seconds, default 600] [JOBS=cores] [OVERWRITE=1]"; exit 2; }
 	@test -e $(ASSIGNMENTS)/.done || $(MAKE) assignments
-	$(BIN)/python -m teaching grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) --timeout $(TIMEOUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
+	$(BIN)/python -m teaching grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

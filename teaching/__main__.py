@@ -70,22 +70,15 @@ def cmd_grade(args) -> None:
 
 def cmd_verify(args) -> None:
     """Assign one chapter into a scratch folder, then grade its solution and blank notebooks."""
-    from .grade import grade_folder
+    from .grade import grade_solution_and_blank
     path = _chapter_path(args.chapter)
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        out = assign_chapter(path, tmp / "assignments")
-        subs = tmp / "subs"
-        subs.mkdir()
-        (subs / "solution.ipynb").write_bytes((out / "autograder" / f"{path.stem}.ipynb").read_bytes())
-        (subs / "blank.ipynb").write_bytes((out / "student" / f"{path.stem}.ipynb").read_bytes())
-        results = {r.file: r for r in grade_folder(path.stem, subs, tmp / "grades",
-                                                   assignments_dir=tmp / "assignments")}
+        assign_chapter(path, Path(tmp) / "assignments")
+        solution, blank = grade_solution_and_blank(path.stem, Path(tmp) / "assignments", Path(tmp) / "work")
     bad = []
-    for q, top in results["solution.ipynb"].max_scores.items():
-        got, blank = results["solution.ipynb"].scores[q], results["blank.ipynb"].scores[q]
-        print(f"{q}: solution {got:g} / {top:g}, blank {blank:g}")
-        if got != top or blank != 0:
+    for q, top in solution.max_scores.items():
+        print(f"{q}: solution {solution.scores[q]:g} / {top:g}, blank {blank.scores[q]:g}")
+        if solution.scores[q] != top or blank.scores[q] != 0:
             bad.append(q)
     if bad:
         raise SystemExit(f"error: {', '.join(bad)}: the solution must get full marks and a blank answer 0")

@@ -356,3 +356,19 @@ def grade_folder(chapter: str, submissions, out_dir, *, assignments_dir="_build/
             old.rename(tmp / "old-reports")
         reports.rename(old)
     return results
+
+
+def grade_solution_and_blank(chapter: str, assignments_dir, work_dir, **kwargs) -> tuple[Result, Result]:
+    """Grade a chapter's own solution notebook and its blank student notebook.
+
+    The check behind ``python -m teaching verify`` and the tests: the solution must get full
+    marks on every exercise, the blank notebook 0. Returns (solution, blank) results.
+    """
+    folder, work_dir = Path(assignments_dir) / chapter, Path(work_dir)
+    subs = work_dir / "submissions"
+    subs.mkdir(parents=True)
+    shutil.copy2(folder / "autograder" / f"{chapter}.ipynb", subs / "solution.ipynb")
+    shutil.copy2(folder / "student" / f"{chapter}.ipynb", subs / "blank.ipynb")
+    results = {r.file: r for r in grade_folder(chapter, subs, work_dir / "grades",
+                                               assignments_dir=assignments_dir, **kwargs)}
+    return results["solution.ipynb"], results["blank.ipynb"]

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from teaching.assign import assign_chapter, autograder_zip, references
-from teaching.grade import grade_folder
+from teaching.grade import grade_solution_and_blank
 from teaching.markdown import References, to_plain
 from teaching.source import chapters, read_chapter, to_myst
 
@@ -148,23 +148,15 @@ def test_assignment_is_generated(assignments, path):
 @pytest.fixture(scope="module")
 def graded(assignments, tmp_path_factory):
     """Each chapter's solution notebook and blank student notebook, graded."""
-    results = {}
-    for path in CHAPTERS:
-        name = path.stem
-        subs = tmp_path_factory.mktemp(f"subs-{name}")
-        (subs / "solution.ipynb").write_bytes((assignments / name / "autograder" / f"{name}.ipynb").read_bytes())
-        (subs / "blank.ipynb").write_bytes((assignments / name / "student" / f"{name}.ipynb").read_bytes())
-        out = tmp_path_factory.mktemp(f"grades-{name}")
-        results[name] = {r.file: r for r in grade_folder(name, subs, out, assignments_dir=assignments,
-                                                         timeout=900, progress=lambda *_: None)}
-    return results
+    return {p.stem: grade_solution_and_blank(p.stem, assignments, tmp_path_factory.mktemp(p.stem),
+                                             timeout=900, progress=lambda *_: None)
+            for p in CHAPTERS}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_solution_gets_full_marks_and_blank_gets_zero(graded, path):
     chapter = read_chapter(path)
-    res = graded[chapter.name]
-    solution, blank = res["solution.ipynb"], res["blank.ipynb"]
+    solution, blank = graded[chapter.name]
     assert list(solution.scores) == [e.label for e in chapter.exercises]
     for label, top in solution.max_scores.items():
         assert top > 0
