@@ -64,7 +64,7 @@ def to_plain(text: str, refs: References) -> str:
 
     def directive(m):
         name, arg, body = m.group("name"), m.group("arg").strip(), to_plain(m.group("body"), refs)
-        if name in ("math",):
+        if name == "math":
             return f"$$\n{body.strip()}\n$$\n"
         title = arg or name.capitalize()
         quoted = "\n".join("> " + line if line.strip() else ">" for line in body.strip().splitlines())

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from .assign import ROOT
 from .source import chapters, read_chapter, to_myst
 
-ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR_PAGES = {"book/instructors"}
 
 NOTEBOOK_NOTE = """\
