@@ -15,6 +15,13 @@ JOBS        ?=
 OVERWRITE   ?=
 ASSIGNMENTS := _build/assignments
 
+PACKAGE_SOURCES := $(shell find mmcourse -name '*.py')
+# numba caches each compiled function keyed on its own file only, so a kernel that inlines a
+# function from another file (every Part II kernel inlines mmcourse/core/_pcg64.py) would keep
+# running stale code after that file changed. Whenever any file of the package changes, the
+# cache is dropped (recompiling everything takes about a minute).
+NUMBA_FRESH := $(VENV)/.numba-cache-fresh
+
 .PHONY: book test book-strict bench clean assignments student-book student-book-strict grade lab
 
 $(STAMP): requirements.txt pyproject.toml teaching/lab-overrides.json
@@ -25,25 +32,29 @@ $(STAMP): requirements.txt pyproject.toml teaching/lab-overrides.json
 	cp teaching/lab-overrides.json $(LAB_SETTINGS)   # a chapter .md opens as a notebook
 	touch $(STAMP)
 
-book: $(STAMP)
+$(NUMBA_FRESH): $(STAMP) $(PACKAGE_SOURCES)
+	find mmcourse -name '*.nbi' -delete -o -name '*.nbc' -delete
+	touch $@
+
+book: $(STAMP) $(NUMBA_FRESH)
 	$(BIN)/jupyter-book build --all .
 	@echo "Open _build/html/index.html in a browser."
 
 # CI's build: warnings are errors and a failing cell fails the build.
-book-strict: $(STAMP)
+book-strict: $(STAMP) $(NUMBA_FRESH)
 	$(BIN)/jupyter-book build -W --keep-going --all .
 
-test: $(STAMP)
+test: $(STAMP) $(NUMBA_FRESH)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(STAMP) $(NUMBA_FRESH)
 	$(BIN)/python benchmarks/bench_chan_shelton.py
 	$(BIN)/python benchmarks/bench_lob.py
 	$(BIN)/python benchmarks/bench_grading.py
 
 # One folder per chapter under _build/assignments/: the student notebook, the solution
-# notebook and otter's autograder zip. Regenerated when a chapter or the generator changes.
-$(ASSIGNMENTS)/.done: $(STAMP) $(wildcard book/[0-9][0-9]_*.md) $(wildcard teaching/*.py) references.bib
+# notebook and otter's autograder zip. Regenerated when a chapter, the package or the generator changes.
+$(ASSIGNMENTS)/.done: $(STAMP) $(NUMBA_FRESH) $(wildcard book/[0-9][0-9]_*.md) $(wildcard teaching/*.py) $(PACKAGE_SOURCES) references.bib
 	$(BIN)/python -m teaching assign --out $(ASSIGNMENTS)
 	touch $@
 

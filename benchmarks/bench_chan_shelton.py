@@ -23,7 +23,7 @@ import tempfile
 import numpy as np
 
 from mmcourse import chan_shelton as cs
-from mmcourse.reference import chan_shelton as ref
+from mmcourse.chan_shelton import reference as ref
 
 from _timing import timed  # benchmarks/_timing.py
 

@@ -22,8 +22,11 @@ import time
 
 import numpy as np
 
-from mmcourse import _pcg64, lob
-from mmcourse.reference import lob as ref
+from mmcourse import lob
+from mmcourse.core import _pcg64
+from mmcourse.lob import reference as ref
+from mmcourse.lob._kernels import _run_alone
+from mmcourse.lob.book import _scratch
 
 from _timing import timed  # benchmarks/_timing.py
 
@@ -35,12 +38,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=7, help="alternating timing rounds for (a)")
     ap.add_argument("--long", type=int, default=30_000, help="training episodes per run for (d)")
     args = ap.parse_args()
-    params, strategy = lob.LOBParams(), lob.constant_strategy(2)
+    params, policy = lob.LOBParams(), lob.constant_policy(2)
 
     def warm_up():
         lob.simulate_book(1.0, seed=0)
-        lob.simulate_episode(strategy, seed=0)
-        lob.run_comparison(n_train=2, n_test=2, n_runs=2, seed=0)
+        lob.simulate_episode(policy, seed=0)
+        lob.run_comparison(n_episodes=2, n_test_episodes=2, n_runs=2, seed=0)
     _, t_compile = timed(warm_up, clock=time.perf_counter)
     print(f"first calls (compilation or cache load): {t_compile:.2f} s wall")
 
@@ -53,16 +56,16 @@ def main():
 
     def reference():
         rng = np.random.default_rng(2)
-        return [ref.play_episode(ref.RefBook(book), strategy, params, ref.Rates(params), rng)
+        return [ref.play_episode(ref.RefBook(book), policy, params, ref.Rates(params), rng)
                 for _ in range(n_ref)]
     out = reference()
     events = np.mean([sum(o["n_events"]) for o in out])
-    check = lob.evaluate_strategy(strategy, params, n_ref, seed=2, start_book=book)
+    check = lob.evaluate_policy(policy, params, n_ref, seed=2, start_book=book)
     assert np.array_equal(check.samples, [sum(o["reward"]) for o in out]), "package and reference disagree"
     t_py, t_pkg = [], []
     for _ in range(args.rounds):
         t_py.append(timed(reference)[1] / n_ref)
-        est, t = timed(lob.evaluate_strategy, strategy, params, args.episodes, seed=2, start_book=book)
+        est, t = timed(lob.evaluate_policy, policy, params, args.episodes, seed=2, start_book=book)
         t_pkg.append(t / args.episodes)
     per_pkg, per_py = min(t_pkg), min(t_py)
     med_pkg, med_py = np.median(t_pkg), np.median(t_py)
@@ -74,7 +77,7 @@ def main():
           f"ratio {med_py / med_pkg:4.0f}x   (mean reward {est.mean:.3f} ± {est.stderr:.3f})")
 
     # (b) the seed's experiment
-    res, t_wall = timed(lob.run_comparison, n_train=3000, n_test=300, n_runs=4, seed=2024,
+    res, t_wall = timed(lob.run_comparison, n_episodes=3000, n_test_episodes=300, n_runs=4, seed=2024,
                         n_workers=2, clock=time.perf_counter)
     print("(b) the seed's experiment: 4 runs x 3,000 training episodes + 300 test episodes per run,")
     print("    benchmarks constant depths 1-5 and random (300 episodes each), 2 threads")
@@ -86,9 +89,9 @@ def main():
     # at every event), then whole episodes
     def chain_alone(duration):
         top, vols = book._state()
-        mm, cum, fills = lob._scratch(vols)
+        mm, cum, fills = _scratch(vols)
         with _pcg64.stream(np.random.default_rng(3)) as g:
-            return lob._run_alone(g, params._model(), top, vols, mm, cum, duration, fills)
+            return _run_alone(g, params._model(), top, vols, mm, cum, duration, fills)
     n_chain, t_chain = timed(chain_alone, 200_000.0, repeat=3)
     sim, t_book = timed(lob.simulate_book, 200_000.0, seed=3, record_every=1000.0, repeat=3)
     print(f"(c) the book's event loop: {n_chain / t_chain / 1e6:.1f} million events/s "
@@ -100,7 +103,7 @@ def main():
 
     # (d) the chapter-size training, extrapolated
     n = args.long
-    _, t_long = timed(lob.run_comparison, n_train=n, n_test=2, n_runs=4, seed=5, benchmarks=[],
+    _, t_long = timed(lob.run_comparison, n_episodes=n, n_test_episodes=2, n_runs=4, seed=5, benchmarks=[],
                       n_workers=2, clock=time.perf_counter)
     print(f"(d) 4 runs x {n:,} training episodes on 2 threads: {t_long:.2f} s wall; "
           f"4 x 300,000 would take ≈ {t_long * 300_000 / n:.0f} s")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from mmcourse import chan_shelton as cs
-from mmcourse.reference import chan_shelton as ref
+from mmcourse.chan_shelton import reference as ref
 
 Z = 4.0
 SLIDES = {1: -0.4362533333333333, 2: -0.5420799999999999, 3: -0.6780799999999999}

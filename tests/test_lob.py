@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from mmcourse import lob
-from mmcourse.estimates import Estimate
+from mmcourse.core.estimates import Estimate
 from mmcourse.lob import Book, LOBParams, apply_event
-from mmcourse.reference import lob as ref
+from mmcourse.lob import reference as ref
 
 Z = 3.29
 
@@ -43,8 +43,8 @@ def test_default_params_are_the_seed_and_the_spec():
     assert p.limit_rates == (0.13860, 0.17725, 0.22445, 0.14340, 0.05625)
     assert p.cancel_rates == (0.12975, 0.11055, 0.05360, 0.04925, 0.04225)
     assert (p.market_rate, p.limit_size_decay, p.market_size_decay) == (0.0467, 0.5667, 0.4955)
-    assert (p.outside_volume, p.phi, p.num_inventory_buckets) == (1, 0.0, 3)
-    assert p.num_actions == 25 and p.num_inventory_bucket_values == 7
+    assert (p.outside_volume, p.phi, p.max_inventory_bucket) == (1, 0.0, 3)
+    assert p.num_actions == 25 and p.num_inventory_buckets == 7
     rates = p.rates_by_level()
     assert len(rates) == 10 and rates.loc[6:, "limit_rate"].eq(0).all()
 
@@ -54,7 +54,7 @@ def test_default_params_are_the_seed_and_the_spec():
     ("kappa", 0), ("num_levels", 1), ("max_quote_depth", 0), ("max_quote_depth", 10),
     ("default_order_size", 0), ("market_rate", -0.1), ("limit_size_decay", 0.0),
     ("market_size_decay", -1), ("outside_volume", 0), ("phi", -0.01), ("burn_in", -1),
-    ("start_gap", float("nan")), ("num_inventory_buckets", -1), ("start_price", "100"),
+    ("start_gap", float("nan")), ("max_inventory_bucket", -1), ("start_price", "100"),
     ("limit_rates", (0.1, -0.2)), ("limit_rates", (0.0, 0.0)), ("limit_rates", 3),
     ("cancel_rates", (0.1, float("inf"))),
 ])
@@ -72,7 +72,7 @@ def test_num_levels_must_cover_the_nonzero_rates():
 
 def test_params_reject_non_params():
     with pytest.raises(ValueError, match="params"):
-        lob.simulate_episode(lob.constant_strategy(2), params={"T": 10})
+        lob.simulate_episode(lob.constant_policy(2), params={"T": 10})
 
 
 # --------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_about_4_8_events_per_unit_time():
     mean, se = np.mean(rates), np.std(rates, ddof=1) / np.sqrt(len(rates))
     assert abs(mean - 4.8) < 0.05 + Z * se
     # with the market maker quoting, an episode has about 480 events too
-    n = [lob.simulate_episode(lob.constant_strategy(2), seed=k).n_events.sum() for k in range(100)]
+    n = [lob.simulate_episode(lob.constant_policy(2), seed=k).n_events.sum() for k in range(100)]
     assert abs(np.mean(n) - 480) < 5 + Z * np.std(n, ddof=1) / np.sqrt(len(n))
 
 
@@ -266,49 +266,49 @@ def test_burn_in_reaches_the_long_run_book(long_run):
 
 
 # --------------------------------------------------------------------------------------
-# Strategies and episodes
+# Policies and episodes
 # --------------------------------------------------------------------------------------
 
 def test_strategies_are_values():
-    assert lob.constant_strategy(2) == lob.ConstantStrategy(2, 2)
-    assert lob.constant_strategy(2, 3) != lob.constant_strategy(2)
-    assert lob.random_strategy() == lob.RandomStrategy()
-    assert repr(lob.constant_strategy(2)) == "ConstantStrategy(bid_depth=2, ask_depth=2)"
-    assert lob.constant_strategy(2).label == "constant (depth 2)"
-    assert lob.constant_strategy(1, 3).label == "constant (bid depth 1, ask depth 3)"
-    assert lob.random_strategy().label == "random"
-    assert len({lob.constant_strategy(1), lob.constant_strategy(1), lob.random_strategy()}) == 2
+    assert lob.constant_policy(2) == lob.ConstantPolicy(2, 2)
+    assert lob.constant_policy(2, 3) != lob.constant_policy(2)
+    assert lob.random_policy() == lob.RandomPolicy()
+    assert repr(lob.constant_policy(2)) == "ConstantPolicy(bid_depth=2, ask_depth=2)"
+    assert lob.constant_policy(2).label == "constant (depth 2)"
+    assert lob.constant_policy(1, 3).label == "constant (bid depth 1, ask depth 3)"
+    assert lob.random_policy().label == "random"
+    assert len({lob.constant_policy(1), lob.constant_policy(1), lob.random_policy()}) == 2
     with pytest.raises(ValueError, match="bid_depth"):
-        lob.constant_strategy(0)
+        lob.constant_policy(0)
     with pytest.raises(ValueError, match="ask_depth"):
-        lob.constant_strategy(1, 2.5)
+        lob.constant_policy(1, 2.5)
     with pytest.raises(ValueError, match="max_quote_depth"):
-        lob.simulate_episode(lob.constant_strategy(6))
-    with pytest.raises(ValueError, match="strategy"):
+        lob.simulate_episode(lob.constant_policy(6))
+    with pytest.raises(ValueError, match="policy"):
         lob.simulate_episode((2, 2))
 
 
 def test_greedy_strategy_from_a_q_table():
     Q = np.zeros((100, 7, 25))
     Q[3, 4, 7] = 1.0                       # action 7 = (d_b, d_a) = (2, 3)
-    g = lob.GreedyStrategy.from_q_table(Q)
+    g = lob.GreedyPolicy.from_q_table(Q)
     assert tuple(g.depths[3, 4]) == (2, 3)
     assert tuple(g.depths[0, 0]) == (1, 1)                      # ties: the lowest index
-    assert g == lob.GreedyStrategy.from_q_table(Q) and hash(g) == hash(lob.GreedyStrategy.from_q_table(Q))
-    assert g != lob.GreedyStrategy.from_q_table(np.zeros((100, 7, 25)))
+    assert g == lob.GreedyPolicy.from_q_table(Q) and hash(g) == hash(lob.GreedyPolicy.from_q_table(Q))
+    assert g != lob.GreedyPolicy.from_q_table(np.zeros((100, 7, 25)))
     assert "100 time buckets" in repr(g)
     assert g.to_frame().loc[(3, 1)].tolist() == [2, 3]         # inventory bucket 4 − 3 = 1
-    assert lob.evaluate_strategy(g, n_episodes=5, seed=1).n == 5
+    assert lob.evaluate_policy(g, n_episodes=5, seed=1).n == 5
     with pytest.raises(ValueError, match="shape"):
-        lob.evaluate_strategy(lob.GreedyStrategy(np.ones((10, 7, 2))), n_episodes=5)
+        lob.evaluate_policy(lob.GreedyPolicy(np.ones((10, 7, 2))), n_episodes=5)
     with pytest.raises(ValueError, match="depths"):
-        lob.GreedyStrategy(np.zeros((100, 7, 2)))
+        lob.GreedyPolicy(np.zeros((100, 7, 2)))
     with pytest.raises(ValueError, match="Q"):
-        lob.GreedyStrategy.from_q_table(np.zeros((100, 7, 24)))
+        lob.GreedyPolicy.from_q_table(np.zeros((100, 7, 24)))
 
 
 def test_episode_frame():
-    ep = lob.simulate_episode(lob.constant_strategy(2), seed=3)
+    ep = lob.simulate_episode(lob.constant_policy(2), seed=3)
     frame = ep.to_frame()
     assert len(frame) == 100 and list(frame.t) == list(range(100))
     assert {"bid", "ask", "spread", "bid_depth", "ask_depth", "bought", "sold", "cash", "inventory",
@@ -322,7 +322,7 @@ def test_episode_accounting():
     """Fills happen at the quotes; the value is cash plus liquidation value; the last step
     liquidates everything and brings reward 0; the total reward is the final cash."""
     for seed in range(20):
-        ep = lob.simulate_episode(lob.random_strategy(), seed=seed)
+        ep = lob.simulate_episode(lob.random_policy(), seed=seed)
         inner = slice(0, 99)
         assert (ep.bought[inner] <= 5).all() and (ep.sold[inner] <= 5).all()
         cash_change = np.diff(ep.cash, prepend=0)
@@ -338,49 +338,49 @@ def test_episode_accounting():
 
 def test_depths_are_widened_only_when_the_quotes_would_cross_or_lock():
     for seed in range(10):
-        ep = lob.simulate_episode(lob.constant_strategy(1), seed=seed)
+        ep = lob.simulate_episode(lob.constant_policy(1), seed=seed)
         s = ep.spread[:-1]
         grow = np.where(s >= 2, (s - 2 + 2) // 2, 0)          # ⌈(s − 2 + 1)/2⌉ when s ≥ d_b + d_a
         assert (ep.bid_depth[:-1] == 1 + grow).all() and (ep.ask_depth[:-1] == 1 + grow).all()
-        ep = lob.simulate_episode(lob.constant_strategy(3, 4), seed=seed)
+        ep = lob.simulate_episode(lob.constant_policy(3, 4), seed=seed)
         narrow = ep.spread[:-1] < 7
         assert (ep.bid_depth[:-1][narrow] == 3).all() and (ep.ask_depth[:-1][narrow] == 4).all()
 
 
 def test_inventory_penalty():
     p = LOBParams(phi=0.01)
-    ep = lob.simulate_episode(lob.constant_strategy(1), p, seed=4)
+    ep = lob.simulate_episode(lob.constant_policy(1), p, seed=4)
     assert ep.total_reward == pytest.approx(ep.final_cash - 0.01 * (ep.inventory ** 2).sum())
-    assert ep.final_cash == lob.simulate_episode(lob.constant_strategy(1), seed=4).final_cash
+    assert ep.final_cash == lob.simulate_episode(lob.constant_policy(1), seed=4).final_cash
 
 
 def test_a_fixed_start_book():
     book = lob.simulate_book(1.0, seed=5).end_book
-    ep = lob.simulate_episode(lob.constant_strategy(2), seed=1, start_book=book)
+    ep = lob.simulate_episode(lob.constant_policy(2), seed=1, start_book=book)
     assert ep.start_book == book
-    rewards = lob.evaluate_strategy(lob.constant_strategy(2), n_episodes=3, seed=1, start_book=book).samples
+    rewards = lob.evaluate_policy(lob.constant_policy(2), n_episodes=3, seed=1, start_book=book).samples
     assert rewards[0] == ep.total_reward
 
 
 def test_same_seed_same_numbers_different_seed_different_numbers():
-    s = lob.random_strategy()
+    s = lob.random_policy()
     a, b = lob.simulate_episode(s, seed=7), lob.simulate_episode(s, seed=7)
     assert all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("bid", "ask", "cash", "reward", "n_events"))
     assert not np.array_equal(a.n_events, lob.simulate_episode(s, seed=8).n_events)
-    assert np.array_equal(lob.evaluate_strategy(s, n_episodes=20, seed=1).samples,
-                          lob.evaluate_strategy(s, n_episodes=20, seed=1).samples)
-    assert not np.array_equal(lob.evaluate_strategy(s, n_episodes=20, seed=1).samples,
-                              lob.evaluate_strategy(s, n_episodes=20, seed=2).samples)
+    assert np.array_equal(lob.evaluate_policy(s, n_episodes=20, seed=1).samples,
+                          lob.evaluate_policy(s, n_episodes=20, seed=1).samples)
+    assert not np.array_equal(lob.evaluate_policy(s, n_episodes=20, seed=1).samples,
+                              lob.evaluate_policy(s, n_episodes=20, seed=2).samples)
     # an int, a SeedSequence and a Generator made from them give the same numbers
-    seq = lob.evaluate_strategy(s, n_episodes=20, seed=np.random.SeedSequence(1)).samples
-    gen = lob.evaluate_strategy(s, n_episodes=20, seed=np.random.default_rng(1)).samples
-    assert np.array_equal(seq, gen) and np.array_equal(seq, lob.evaluate_strategy(s, n_episodes=20, seed=1).samples)
+    seq = lob.evaluate_policy(s, n_episodes=20, seed=np.random.SeedSequence(1)).samples
+    gen = lob.evaluate_policy(s, n_episodes=20, seed=np.random.default_rng(1)).samples
+    assert np.array_equal(seq, gen) and np.array_equal(seq, lob.evaluate_policy(s, n_episodes=20, seed=1).samples)
     assert lob.simulate_book(50.0, seed=3).end_book == lob.simulate_book(50.0, seed=3).end_book
 
 
 def test_evaluate_bad_arguments():
     with pytest.raises(ValueError, match="n_episodes"):
-        lob.evaluate_strategy(lob.random_strategy(), n_episodes=1)
+        lob.evaluate_policy(lob.random_policy(), n_episodes=1)
 
 
 # --------------------------------------------------------------------------------------
@@ -391,11 +391,11 @@ EPISODE_FIELDS = ("bid", "ask", "bid_depth", "ask_depth", "bid_quote", "ask_quot
                   "cash", "inventory", "value", "n_events", "reward")
 
 
-@pytest.mark.parametrize("strategy", [lob.constant_strategy(2), lob.constant_strategy(1, 4), lob.random_strategy()])
-def test_episodes_equal_the_reference(strategy):
+@pytest.mark.parametrize("policy", [lob.constant_policy(2), lob.constant_policy(1, 4), lob.random_policy()])
+def test_episodes_equal_the_reference(policy):
     for seed in range(4):
-        ep = lob.simulate_episode(strategy, FAST, seed=seed)
-        out = ref.simulate_episode(strategy, FAST, np.random.default_rng(seed))
+        ep = lob.simulate_episode(policy, FAST, seed=seed)
+        out = ref.simulate_episode(policy, FAST, np.random.default_rng(seed))
         for k in EPISODE_FIELDS:
             assert np.array_equal(getattr(ep, k), out[k]), k
         assert ep.start_book == out["start_book"] and ep.end_book == out["end_book"]
@@ -403,8 +403,8 @@ def test_episodes_equal_the_reference(strategy):
 
 def test_evaluation_and_book_equal_the_reference():
     p = LOBParams(burn_in=30.0, start_gap=5.0, phi=0.002, num_time_buckets=10, T=40)
-    assert np.array_equal(lob.evaluate_strategy(lob.random_strategy(), p, 12, seed=3).samples,
-                          ref.evaluate_strategy(lob.random_strategy(), p, 12, np.random.default_rng(3)))
+    assert np.array_equal(lob.evaluate_policy(lob.random_policy(), p, 12, seed=3).samples,
+                          ref.evaluate_policy(lob.random_policy(), p, 12, np.random.default_rng(3)))
     sim = lob.simulate_book(300.0, FAST, seed=9)
     out = ref.simulate_book(300.0, FAST, np.random.default_rng(9))
     assert sim.n_events == out["n_events"] and list(sim.event_counts) == out["counts"]
@@ -413,23 +413,23 @@ def test_evaluation_and_book_equal_the_reference():
 
 def test_q_learning_equals_the_reference():
     p = LOBParams(burn_in=30.0, start_gap=5.0, num_time_buckets=25)
-    res = lob.q_learning(p, n_train=25, epsilon_cutoff=0.4, alpha_start=0.9, seed=4)
+    res = lob.q_learning(p, n_episodes=25, epsilon_cutoff=0.4, alpha_start=0.9, seed=4)
     Q, rewards, start_values = ref.q_learning(p, res.epsilons, res.alphas, np.random.default_rng(4))
     assert np.array_equal(res.q_table, Q)
     assert np.array_equal(res.episode_rewards, rewards) and np.array_equal(res.start_values, start_values)
 
 
 # --------------------------------------------------------------------------------------
-# The thesis' benchmark table (300 test episodes per strategy)
+# The thesis' benchmark table (300 test episodes per policy)
 # --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("strategy, thesis_mean, thesis_std", [
-    (lob.constant_strategy(2), 1.77, 8.81),      # the thesis' "constant (d=1)" quotes at depth 2
-    (lob.random_strategy(), -0.42, 7.72),
+@pytest.mark.parametrize("policy, thesis_mean, thesis_std", [
+    (lob.constant_policy(2), 1.77, 8.81),      # the thesis' "constant (d=1)" quotes at depth 2
+    (lob.random_policy(), -0.42, 7.72),
 ])
-def test_benchmarks_agree_with_the_thesis(strategy, thesis_mean, thesis_std):
+def test_benchmarks_agree_with_the_thesis(policy, thesis_mean, thesis_std):
     """Means agree within z combined standard errors (the thesis' s/√300 and ours)."""
-    est = lob.evaluate_strategy(strategy, n_episodes=3000, seed=11)
+    est = lob.evaluate_policy(policy, n_episodes=3000, seed=11)
     se = math.sqrt(thesis_std ** 2 / 300 + est.stderr ** 2)
     assert abs(est.mean - thesis_mean) < Z * se
     # the standard deviations too: se(s) ≈ s·√((kurtosis − 1)/(4n)), the thesis' n = 300
@@ -442,7 +442,7 @@ def test_benchmarks_agree_with_the_thesis(strategy, thesis_mean, thesis_std):
 def test_start_books_do_not_correlate_episodes():
     """Consecutive episodes start from the background book 10 time units apart: their
     rewards are uncorrelated (lag-1 correlation within z/√n of 0)."""
-    x = lob.evaluate_strategy(lob.constant_strategy(1), n_episodes=3000, seed=12).samples
+    x = lob.evaluate_policy(lob.constant_policy(1), n_episodes=3000, seed=12).samples
     assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < Z / np.sqrt(x.size)
 
 
@@ -460,7 +460,7 @@ def test_epsilon_schedule():
     for kwargs in (dict(epsilon_start=1.5), dict(epsilon_end=-0.1), dict(epsilon_cutoff=2)):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             lob.epsilon_schedule(10, **kwargs)
-    with pytest.raises(ValueError, match="n_train"):
+    with pytest.raises(ValueError, match="n_episodes"):
         lob.epsilon_schedule(0)
 
 
@@ -478,12 +478,12 @@ def test_alpha_schedule():
 
 @pytest.fixture(scope="module")
 def trained():
-    return lob.q_learning(n_train=3000, seed=5)
+    return lob.q_learning(n_episodes=3000, seed=5)
 
 
 def test_q_learning_result(trained):
     res = trained
-    assert res.q_table.shape == (100, 7, 25) and res.n_train == 3000
+    assert res.q_table.shape == (100, 7, 25) and res.n_episodes == 3000
     assert res.episode_rewards.shape == res.start_values.shape == (3000,)
     assert res.start_values[-1] == res.q_table[0, 3].max()
     assert np.ptp(res.start_values) > 0
@@ -494,43 +494,43 @@ def test_q_learning_result(trained):
     greedy = res.greedy_frame()
     assert greedy.loc[(0, 0)].tolist() == [int(np.argmax(res.q_table[0, 3])) // 5 + 1,
                                            int(np.argmax(res.q_table[0, 3])) % 5 + 1]
-    assert res.greedy_strategy == res.greedy_strategy
+    assert res.greedy_policy == res.greedy_policy
 
 
 def test_q_learning_is_reproducible():
-    a, b = lob.q_learning(n_train=50, seed=1), lob.q_learning(n_train=50, seed=1)
+    a, b = lob.q_learning(n_episodes=50, seed=1), lob.q_learning(n_episodes=50, seed=1)
     assert np.array_equal(a.q_table, b.q_table) and np.array_equal(a.start_values, b.start_values)
-    assert not np.array_equal(a.q_table, lob.q_learning(n_train=50, seed=2).q_table)
+    assert not np.array_equal(a.q_table, lob.q_learning(n_episodes=50, seed=2).q_table)
 
 
 def test_pure_exploration_plays_the_random_strategy():
     """With ε = 1 every depth pair is uniform, so the training episodes are episodes of the
-    random strategy: their mean reward agrees with its evaluation."""
-    res = lob.q_learning(n_train=3000, epsilon_start=1.0, epsilon_end=1.0, seed=6)
+    random policy: their mean reward agrees with its evaluation."""
+    res = lob.q_learning(n_episodes=3000, epsilon_start=1.0, epsilon_end=1.0, seed=6)
     train = Estimate(res.episode_rewards)
-    rand = lob.evaluate_strategy(lob.random_strategy(), n_episodes=3000, seed=7)
+    rand = lob.evaluate_policy(lob.random_policy(), n_episodes=3000, seed=7)
     assert abs(train.mean - rand.mean) < Z * math.hypot(train.stderr, rand.stderr)
 
 
 def test_start_value_overestimates_the_greedy_strategy(trained):
     """Maximisation bias: max_a Q(s0, a) after training is far above what the greedy
-    strategy earns on fresh episodes (by more than z standard errors)."""
-    greedy = lob.evaluate_strategy(trained.greedy_strategy, n_episodes=2000, seed=8)
+    policy earns on fresh episodes (by more than z standard errors)."""
+    greedy = lob.evaluate_policy(trained.greedy_policy, n_episodes=2000, seed=8)
     assert trained.start_values[-1] > greedy.mean + Z * greedy.stderr
 
 
 def test_q_learning_bad_arguments():
-    with pytest.raises(ValueError, match="n_train"):
-        lob.q_learning(n_train=0)
+    with pytest.raises(ValueError, match="n_episodes"):
+        lob.q_learning(n_episodes=0)
     with pytest.raises(ValueError, match="epsilon_cutoff"):
-        lob.q_learning(n_train=5, epsilon_cutoff=-0.5)
+        lob.q_learning(n_episodes=5, epsilon_cutoff=-0.5)
 
 
 # --------------------------------------------------------------------------------------
 # The whole comparison, saved and loaded
 # --------------------------------------------------------------------------------------
 
-SMALL = dict(n_train=40, n_test=10, n_runs=3, seed=21)
+SMALL = dict(n_episodes=40, n_test_episodes=10, n_runs=3, seed=21)
 
 
 @pytest.fixture(scope="module")
@@ -556,7 +556,7 @@ def test_comparison_summary(comparison):
     assert table.loc["Q-learning (all runs)", "n"] == 30
     assert (table.ci_low <= table["mean"]).all() and (table["mean"] <= table.ci_high).all()
     assert table.loc["random", "mean"] == pytest.approx(comparison.benchmark_rewards[5].mean())
-    assert len(comparison.runs) == 3 and comparison.runs[0].n_train == 40
+    assert len(comparison.runs) == 3 and comparison.runs[0].n_episodes == 40
 
 
 def test_save_and_load(tmp_path, comparison):
@@ -571,7 +571,7 @@ def test_save_and_load(tmp_path, comparison):
             assert np.array_equal(getattr(a, k), getattr(b, k)), k
     assert loaded.params == comparison.params and loaded.settings == comparison.settings
     assert loaded.benchmarks == comparison.benchmarks
-    assert loaded.runs[0].greedy_strategy == comparison.runs[0].greedy_strategy
+    assert loaded.runs[0].greedy_policy == comparison.runs[0].greedy_policy
     # never overwritten unless asked
     with pytest.raises(FileExistsError, match="overwrite=True"):
         comparison.save(folder)
@@ -583,12 +583,12 @@ def test_save_and_load(tmp_path, comparison):
 
 def test_save_with_greedy_benchmark_and_params(tmp_path):
     p = LOBParams(T=20, num_time_buckets=5, phi=0.001, limit_rates=(0.2, 0.2, 0.1))
-    greedy = lob.q_learning(p, n_train=10, seed=1).greedy_strategy
-    res = lob.run_comparison(p, n_train=10, n_test=5, n_runs=1, seed=2,
-                             benchmarks=[greedy, lob.constant_strategy(1, 2)])
+    greedy = lob.q_learning(p, n_episodes=10, seed=1).greedy_policy
+    res = lob.run_comparison(p, n_episodes=10, n_test_episodes=5, n_runs=1, seed=2,
+                             benchmarks=[greedy, lob.constant_policy(1, 2)])
     res.save(tmp_path / "r")
     loaded = lob.ComparisonResult.load(tmp_path / "r")
-    assert loaded.params == p and loaded.benchmarks == (greedy, lob.constant_strategy(1, 2))
+    assert loaded.params == p and loaded.benchmarks == (greedy, lob.constant_policy(1, 2))
     pd.testing.assert_frame_equal(loaded.summary(), res.summary())
 
 
@@ -617,17 +617,10 @@ def test_load_bad_folder(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(n_runs=0), "n_runs"), (dict(n_test=1), "n_test"), (dict(n_workers=0), "n_workers"),
+    (dict(n_runs=0), "n_runs"), (dict(n_test_episodes=1), "n_test_episodes"), (dict(n_workers=0), "n_workers"),
     (dict(benchmarks=["random"]), "benchmarks"), (dict(alpha_end=0), "alpha_end"),
-    (dict(benchmarks=[lob.constant_strategy(6)]), "max_quote_depth"),
+    (dict(benchmarks=[lob.constant_policy(6)]), "max_quote_depth"),
 ])
 def test_comparison_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        lob.run_comparison(**{"n_train": 5, "n_test": 5, "n_runs": 1, **kwargs})
-
-
-def test_the_experiment_module_imports_on_its_own():
-    import subprocess
-    import sys
-    code = "import mmcourse.lob_experiment as e; from mmcourse.lob import run_comparison; assert e.run_comparison is run_comparison"
-    subprocess.run([sys.executable, "-c", code], check=True)
+        lob.run_comparison(**{"n_episodes": 5, "n_test_episodes": 5, "n_runs": 1, **kwargs})

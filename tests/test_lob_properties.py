@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mmcourse import lob
 from mmcourse.lob import Book, LOBParams
-from mmcourse.reference import lob as ref
+from mmcourse.lob import reference as ref
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -80,7 +80,7 @@ def params(draw):
     return LOBParams(
         T=T, num_time_buckets=draw(st.integers(1, T)), num_levels=L,
         max_quote_depth=draw(st.integers(1, 5)), default_order_size=draw(st.integers(1, 8)),
-        kappa=draw(st.integers(1, 4)), num_inventory_buckets=draw(st.integers(0, 4)),
+        kappa=draw(st.integers(1, 4)), max_inventory_bucket=draw(st.integers(0, 4)),
         limit_rates=tuple(scale * r for r in LOBParams().limit_rates[:n]),
         cancel_rates=LOBParams().cancel_rates[:draw(st.integers(1, 5))],
         market_rate=draw(st.sampled_from([0.0, 0.0467, 0.3])),
@@ -96,16 +96,16 @@ def params(draw):
 def strategies(draw, D):
     kind = draw(st.sampled_from(["constant", "random"]))
     if kind == "random":
-        return lob.random_strategy()
-    return lob.constant_strategy(draw(st.integers(1, D)), draw(st.integers(1, D)))
+        return lob.random_policy()
+    return lob.constant_policy(draw(st.integers(1, D)), draw(st.integers(1, D)))
 
 
 @SETTINGS
 @given(st.data(), params(), st.integers(0, 2**32 - 1))
 def test_episodes_account_for_every_fill(data, p, seed):
-    strategy = data.draw(strategies(p.max_quote_depth))
-    ep = lob.simulate_episode(strategy, p, seed=seed)
-    out = ref.simulate_episode(strategy, p, np.random.default_rng(seed))
+    policy = data.draw(strategies(p.max_quote_depth))
+    ep = lob.simulate_episode(policy, p, seed=seed)
+    out = ref.simulate_episode(policy, p, np.random.default_rng(seed))
     for k in ("bid", "ask", "bought", "sold", "cash", "inventory", "value", "reward", "n_events"):
         assert np.array_equal(getattr(ep, k), out[k]), k
     assert ep.end_book == out["end_book"]
@@ -127,7 +127,7 @@ def test_episodes_account_for_every_fill(data, p, seed):
     assert ep.inventory[-1] == 0 and ep.reward[-1] == 0
     assert np.isclose(ep.total_reward, ep.final_cash - p.phi * (ep.inventory.astype(float) ** 2).sum())
     # the same seed gives the same episode
-    again = lob.simulate_episode(strategy, p, seed=seed)
+    again = lob.simulate_episode(policy, p, seed=seed)
     assert np.array_equal(again.reward, ep.reward) and again.end_book == ep.end_book
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from mmcourse import _pcg64
+from mmcourse.core import _pcg64
 
 
 @njit

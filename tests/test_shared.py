@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mmcourse import Estimate
-from mmcourse._util import check_int, check_real, make_rng
+from mmcourse.core.checks import check_int, check_real
+from mmcourse.core.seeding import make_rng
 
 
 def test_confidence_intervals_cover_the_true_mean_at_their_level():

@@ -388,7 +388,8 @@ def match_cells(a: list[dict], b: list[dict]):
 
 
 def _describe(cell: dict) -> str:
-    return f"cell {cell['index']} [{cell['hash']}] `{cell['first_line'][:60]}`"
+    where = f"{cell['chapter']} " if 'chapter' in cell else ''
+    return f"{where}cell {cell['index']} [{cell['hash']}] `{cell['first_line'][:60]}`"
 
 
 def _short_diff(old: list[str], new: list[str], limit: int, context: int = 1) -> list[str]:
@@ -398,7 +399,23 @@ def _short_diff(old: list[str], new: list[str], limit: int, context: int = 1) ->
     return ["      " + line for line in diff]
 
 
-def compare(path_a: Path, path_b: Path, max_lines: int = 30, stream=sys.stdout) -> int:
+def merge_chapters(cap: dict) -> dict:
+    """The capture with its chapters joined, in file-name order, into one ("whole book"), so
+    that cells can be matched across a chapter that was split or renamed. Cells keep their
+    chapter's name in ``chapter`` and are numbered through the book."""
+    cells, statuses, kernel = [], [], {}
+    for name in sorted(cap["chapters"]):
+        chapter = cap["chapters"][name]
+        statuses.append(chapter["status"])
+        kernel = kernel or chapter.get("kernel", {})
+        for cell in chapter["cells"]:
+            cells.append({**cell, "index": len(cells), "chapter": name})
+    status = "ok" if all(s == "ok" for s in statuses) else "failed"
+    return {**cap, "chapters": {"whole book": {"status": status, "cells": cells, "kernel": kernel}}}
+
+
+def compare(path_a: Path, path_b: Path, max_lines: int = 30, stream=sys.stdout,
+            merge: bool = False) -> int:
     caps = [json.loads(Path(p).read_text(encoding="utf-8")) for p in (path_a, path_b)]
     for label, cap, path in zip("AB", caps, (path_a, path_b)):
         meta = cap["meta"]
@@ -412,6 +429,8 @@ def compare(path_a: Path, path_b: Path, max_lines: int = 30, stream=sys.stdout) 
         for name, chapter in cap["chapters"].items():
             if chapter["status"] != "ok":
                 print(f"{label}: {name} {chapter['status']}", file=stream)
+    if merge:
+        caps = [merge_chapters(cap) for cap in caps]
     a_ch, b_ch = caps[0]["chapters"], caps[1]["chapters"]
     names = sorted(set(a_ch) | set(b_ch))
     n = dict(compared=0, identical=0, differing=0, differing_same=0, changed=0,
@@ -480,6 +499,9 @@ def main(argv=None) -> int:
     cmp_.add_argument("a", type=Path)
     cmp_.add_argument("b", type=Path)
     cmp_.add_argument("--max-lines", type=int, default=30, help="diff lines shown per cell (30)")
+    cmp_.add_argument("--whole-book", action="store_true",
+                      help="join each capture's chapters in file-name order before matching, "
+                           "for a refactor that splits or renames chapters")
     args = parser.parse_args(argv)
     if args.command == "capture":
         try:
@@ -487,7 +509,7 @@ def main(argv=None) -> int:
         except ImportError as error:
             raise SystemExit(f"{error}: run this with the project's .venv/bin/python")
         return capture(args.out, args.rev, tuple(args.chapters), args.timeout)
-    return compare(args.a, args.b, args.max_lines)
+    return compare(args.a, args.b, args.max_lines, merge=args.whole_book)
 
 
 if __name__ == "__main__":

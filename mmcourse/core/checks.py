@@ -1,4 +1,4 @@
-"""Small helpers shared by the models: random generators and parameter checks."""
+"""Checks of parameters: a bad value raises ``ValueError`` naming the parameter and its allowed range."""
 
 from __future__ import annotations
 
@@ -6,24 +6,7 @@ import numbers
 
 import numpy as np
 
-
-class lazy_pandas:
-    """Stands in for the pandas module and imports it on first attribute access.
-
-    Importing pandas costs about 30 MB of memory; the compiled simulations never use it, so
-    a process that only evaluates policies stays small.
-    """
-
-    def __getattr__(self, name):
-        import pandas
-        return getattr(pandas, name)
-
-
-def make_rng(seed) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from an int seed, a ``SeedSequence``, a Generator or None."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
+__all__ = ["check_int", "check_real"]
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:

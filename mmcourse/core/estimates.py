@@ -12,14 +12,25 @@ from statistics import NormalDist
 
 import numpy as np
 
+__all__ = ["Estimate"]
+
 
 @dataclass(frozen=True)
 class Estimate:
     """The Monte-Carlo estimate of an expectation from independent samples.
 
-    ``samples`` holds one value per episode (never every step of every episode), so an
-    estimate from 100,000 episodes costs 800 kB.
+    Parameters
+    ----------
+    samples : array_like
+        One value per episode (at least two), e.g. each episode's total reward. They are
+        stored read-only in ``samples``.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` is not one-dimensional with at least two values.
     """
+    # one value per episode, never every step of every episode: 100,000 episodes cost 800 kB
 
     samples: np.ndarray = field(repr=False)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmcourse.chan_shelton import MarketParams, Policy
+from mmcourse.chan_shelton.params import MarketParams
+from mmcourse.chan_shelton.policies import Policy
 
 
 def _event(rng, cum_probs):
@@ -66,9 +67,9 @@ def evaluate(policy: Policy, params: MarketParams, n_episodes: int, rng) -> list
 
 
 def sarsa(params: MarketParams, n_episodes: int, alpha: float, gamma: float, epsilon: float, rng,
-          states: int = 2, update_last: bool = True) -> list[list[float]]:
+          max_imbalance: int = 2, update_last: bool = True) -> list[list[float]]:
     """SARSA as in the slides; returns the Q table as a list of rows (imbalance −K…K)."""
-    K = states
+    K = max_imbalance
     Q = [[0.0, 0.0, 0.0] for _ in range(2 * K + 1)]
     cum_probs = list(np.cumsum(params.event_probabilities()))
 

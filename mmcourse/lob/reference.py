@@ -3,7 +3,7 @@
 The same rules as :mod:`mmcourse.lob`, written as the algorithm reads: Python ints and lists,
 the rates recomputed at every event, no compilation. Random numbers are drawn in the same order
 with the same ``numpy.random.Generator`` methods (waiting time, then the event, then its
-size; a strategy's or ε-greedy's draws at the start of a step), so the same seed gives the
+size; a policy's or ε-greedy's draws at the start of a step), so the same seed gives the
 same book, the same episodes and the same Q table as the compiled code.
 """
 
@@ -13,7 +13,9 @@ import math
 
 import numpy as np
 
-from mmcourse.lob import EVENT_TYPES, Book, LOBParams, RandomStrategy
+from mmcourse.lob.book import Book
+from mmcourse.lob.params import EVENT_TYPES, LOBParams
+from mmcourse.lob.policies import RandomPolicy
 
 LIMIT_BUY, LIMIT_SELL, CANCEL_BUY, CANCEL_SELL, MARKET_SELL, MARKET_BUY = range(6)
 
@@ -323,9 +325,9 @@ def simulate_book(duration, params: LOBParams, rng, start_book=None) -> dict:
             "start_book": start, "end_book": book.value()}
 
 
-def play_episode(book: RefBook, strategy, params: LOBParams, rates: Rates, rng) -> dict:
+def play_episode(book: RefBook, policy, params: LOBParams, rates: Rates, rng) -> dict:
     """One episode from ``book`` (changed in place); per-step lists and a log of the fills."""
-    table = strategy.depth_table(params)
+    table = policy.depth_table(params)
     D = params.max_quote_depth
     quotes = Quotes()
     x = q = v_prev = 0
@@ -338,13 +340,13 @@ def play_episode(book: RefBook, strategy, params: LOBParams, rates: Rates, rng) 
         fills = {"buy": 0, "buy_cash": 0, "sell": 0, "sell_cash": 0}
         step_log = []
         if t < params.T - 1:
-            if isinstance(strategy, RandomStrategy):
+            if isinstance(policy, RandomPolicy):
                 d_b = int(rng.random() * D) + 1
                 d_a = int(rng.random() * D) + 1
             else:
                 tb = t * params.num_time_buckets // params.T
-                ib = inventory_bucket(q, params.kappa, params.num_inventory_buckets)
-                d_b, d_a = (int(d) for d in table[tb, ib + params.num_inventory_buckets])
+                ib = inventory_bucket(q, params.kappa, params.max_inventory_bucket)
+                d_b, d_a = (int(d) for d in table[tb, ib + params.max_inventory_bucket])
             a, b = book.a, book.b
             n = market_maker_step(book, quotes, d_b, d_a, params, rates, rng, fills, step_log)
             out["bid_quote"].append(quotes.bid_price)
@@ -370,16 +372,16 @@ def play_episode(book: RefBook, strategy, params: LOBParams, rates: Rates, rng) 
     return out
 
 
-def simulate_episode(strategy, params: LOBParams, rng, start_book=None) -> dict:
+def simulate_episode(policy, params: LOBParams, rng, start_book=None) -> dict:
     """One episode from the burnt-in (or given) book."""
     book, _ = background(params, start_book, rng)
     start = book.value()
-    out = play_episode(book, strategy, params, Rates(params), rng)
+    out = play_episode(book, policy, params, Rates(params), rng)
     out["start_book"] = start
     return out
 
 
-def evaluate_strategy(strategy, params: LOBParams, n_episodes: int, rng, start_book=None) -> list:
+def evaluate_policy(policy, params: LOBParams, n_episodes: int, rng, start_book=None) -> list:
     """Total rewards of n episodes, each from the background book run ``start_gap`` further."""
     rates = Rates(params)
     bg, gap = background(params, start_book, rng)
@@ -387,7 +389,7 @@ def evaluate_strategy(strategy, params: LOBParams, n_episodes: int, rng, start_b
     for k in range(n_episodes):
         if k > 0 and gap > 0:
             run_book(bg, Quotes(), gap, rates, rng)
-        totals.append(sum(play_episode(bg.copy(), strategy, params, rates, rng)["reward"]))
+        totals.append(sum(play_episode(bg.copy(), policy, params, rates, rng)["reward"]))
     return totals
 
 
@@ -395,7 +397,7 @@ def q_learning(params: LOBParams, epsilons, alphas, rng, start_book=None):
     """Tabular Q-learning with the given schedules; returns (Q, episode rewards, start values)."""
     rates = Rates(params)
     D = params.max_quote_depth
-    c = params.num_inventory_buckets
+    c = params.max_inventory_bucket
     Q = [[[0.0] * (D * D) for _ in range(2 * c + 1)] for _ in range(params.num_time_buckets)]
     bg, gap = background(params, start_book, rng)
     rewards, start_values = [], []
