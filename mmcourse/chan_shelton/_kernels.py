@@ -16,6 +16,7 @@ from numba import njit
 # The compiled loops take their arguments grouped in these named tuples (numba passes a tuple
 # of arrays at no cost).
 
+
 class Market(NamedTuple):
     """The market as the compiled loops read it."""
     cum_probs: np.ndarray   # cumulative probabilities of the five events, in code order
@@ -54,6 +55,7 @@ def _day_buffers(T):
     """Work space for one day."""
     ints = np.empty((6, T), dtype=np.int64)
     return Day(ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], np.empty(T))
+
 
 # Event codes, in the order of MarketParams.event_probabilities().
 PRICE_UP, PRICE_DOWN, UNINFORMED_BUY, UNINFORMED_SELL, INFORMED = range(5)
@@ -120,8 +122,8 @@ def _episode(rng, market, table, epsilon, day):
     return total / T
 
 
-
 # Monte-Carlo evaluation
+
 
 @njit(cache=True)
 def _evaluate(rng, market, table, epsilon, n_episodes, day):
@@ -130,7 +132,6 @@ def _evaluate(rng, market, table, epsilon, n_episodes, day):
     for k in range(n_episodes):
         out[k] = _episode(rng, market, table, epsilon, day)
     return out
-
 
 
 @njit(cache=True)
@@ -181,8 +182,8 @@ def _visit_sums(rng, market, table, epsilon, n_episodes, K, gamma, by_action, da
     return tot, cnt, syy, sxx, sxy, em_sum, em_sq, em_n
 
 
-
 # Exact values by forward propagation of the (p* − m, I) distribution
+
 
 @njit(cache=True, nogil=True)
 def _exact(probs, T, table, epsilon, K):
@@ -244,8 +245,8 @@ def _exact(probs, T, table, epsilon, K):
     return step_reward, rmass, visits
 
 
-
 # SARSA: on-policy TD control
+
 
 @njit(cache=True, inline="always")
 def _epsilon_greedy(rng, Q, s, epsilon):
@@ -308,4 +309,3 @@ def _sarsa(rng, market, Q, n_episodes, settings, record):
         mean_reward[ep] = total / T
         if q_history.shape[0] > 0:
             q_history[ep] = Q
-

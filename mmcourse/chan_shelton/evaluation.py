@@ -64,7 +64,6 @@ def evaluate_policy(policy: Policy, params: MarketParams | None = None, n_episod
     return Estimate(samples)
 
 
-
 @dataclass(frozen=True)
 class ValueTable:
     """Monte-Carlo values by state (rows: imbalance) and action (columns: Δp), with standard
@@ -87,7 +86,6 @@ class ValueTable:
     stderr: pd.DataFrame
     visits: pd.DataFrame
     estimator: str
-
 
 
 def _check_estimator(estimator):
@@ -217,8 +215,6 @@ def state_values(policy: Policy, params: MarketParams | None = None, n_episodes:
                         index=pd.Index(range(-K, K + 1), name="imbalance"))
 
 
-
-
 @dataclass(frozen=True)
 class ExactValues:
     """Exact expectations under a policy (with optional ε-exploration), γ = 0.
@@ -315,5 +311,3 @@ def exact_policy_value(policy: Policy, params: MarketParams | None = None, epsil
         If an argument is of the wrong type or out of range.
     """
     return exact_values(policy, params, epsilon).value
-
-

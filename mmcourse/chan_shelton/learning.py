@@ -23,7 +23,6 @@ pd = lazy_pandas()
 __all__ = ["policy_iteration", "PolicyIterationStep", "sarsa", "SarsaResult"]
 
 
-
 @dataclass(frozen=True)
 class PolicyIterationStep:
     """One round of policy iteration: the policy evaluated, its Q table (with exploration),
@@ -116,8 +115,6 @@ def policy_iteration(policy: Policy, params: MarketParams | None = None, epsilon
             break
         policy = improved
     return steps
-
-
 
 
 @dataclass(frozen=True)
@@ -260,4 +257,3 @@ def sarsa(params: MarketParams | None = None, n_episodes: int = 5000, alpha: flo
     day = day.astype({"fundamental_price": np.int64, "mm_price": np.int64, "imbalance": np.int64,
                       "action": np.int64})
     return SarsaResult(q_table(Qa), greedy_policy(Qa, name="SARSA greedy"), history, q_history, day, params)
-

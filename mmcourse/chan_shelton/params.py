@@ -26,7 +26,6 @@ ACTIONS = (-1, 0, +1)
 EVENT_NAMES = ("price up", "price down", "uninformed buy", "uninformed sell", "informed")
 
 
-
 @dataclass(frozen=True)
 class MarketParams:
     """The parameters of the Chan & Shelton market; the defaults are the slides'.
@@ -95,7 +94,6 @@ def _params(params) -> MarketParams:
     if not isinstance(params, MarketParams):
         raise ValueError(f"params must be a MarketParams, got {type(params).__name__}")
     return params
-
 
 
 def _check_epsilon(epsilon) -> float:

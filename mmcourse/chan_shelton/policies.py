@@ -234,8 +234,6 @@ def q_table(values) -> pd.DataFrame:
     return pd.DataFrame(arr, index=index, columns=pd.Index(list(ACTIONS), name="Δp"))
 
 
-
-
 def _check_policy(policy) -> Policy:
     if not isinstance(policy, Policy):
         raise ValueError(f"policy must be a Policy (e.g. threshold_policy(2)), got {type(policy).__name__}")

@@ -23,6 +23,7 @@ from mmcourse.core import _pcg64
 # The compiled entry points take their arrays grouped in these named tuples (numba passes a
 # tuple of arrays at no cost: it is unpacked once, at the top of the loop).
 
+
 class Work(NamedTuple):
     """The book and the market maker, as the compiled loops hold them."""
     top: np.ndarray      # [best ask a, spread s]
@@ -74,6 +75,7 @@ class BookStats(NamedTuple):
     bid_time: np.ndarray
     ask_time: np.ndarray
 
+
 # Event codes, in the order of EVENT_TYPES (mmcourse.lob.params).
 LIMIT_BUY, LIMIT_SELL, CANCEL_BUY, CANCEL_SELL, MARKET_SELL, MARKET_BUY = range(6)
 
@@ -105,7 +107,6 @@ _EPISODE_COLUMNS = ("bid", "ask", "bid_depth", "ask_depth", "bid_quote", "ask_qu
 _N_COLUMNS = len(_EPISODE_COLUMNS)
 
 
-
 # Compiled book: the window shifts and the ways the volume changes
 #
 # The compiled code holds the book as ``top`` = [a, s] and ``vols`` (2 × (L + 1)):
@@ -115,6 +116,7 @@ _N_COLUMNS = len(_EPISODE_COLUMNS)
 # index rather than a branch: the side of the next event is a coin flip, and a branch on
 # it would be mispredicted at every other event. Only the best ask a is stored, so a
 # price move on the ask side moves a: ``top[ASK] += side * ticks``.
+
 
 @_small
 def _shift_closer(vols, side, ticks, L, outside):
@@ -207,6 +209,7 @@ def _apply(top, vols, event, j, size, L, outside):
 # measured slower: the loop's varying length is mispredicted.) Whatever changes ``vols``
 # outside the event loop refreshes ``cum`` too, so that it matches ``vols`` when the loop
 # starts.
+
 
 @_inline
 def _cancel_sums(m, vols, cum, side):
@@ -464,6 +467,7 @@ def _run_book(rng, m, w, duration, record, stats):
 
 
 # Compiled market maker: one step, liquidation, valuation, episodes, Q-learning
+
 
 @_small
 def _uniform_int(rng, n):
@@ -728,5 +732,3 @@ def _q_learning(rng, m, Q, schedule, start, w, history):
         total += r
         episode_rewards[k] = total
         start_values[k] = _row_max(Q, 0, m.n_inv)
-
-

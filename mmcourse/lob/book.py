@@ -21,7 +21,6 @@ pd = lazy_pandas()
 __all__ = ["Book", "apply_event", "BookSimulation", "simulate_book"]
 
 
-
 @dataclass(frozen=True)
 class Book:
     """One state of the book: best ask a, spread s, and volumes by distance j = 1…L.
@@ -147,19 +146,23 @@ class Book:
         vols[1, 1:] = self.ask_volumes
         return top, vols
 
+
 def _book_from_state(top, vols) -> Book:
     return Book(int(top[ASK]), int(top[SPREAD]), tuple(int(v) for v in vols[0, 1:]),
                 tuple(int(v) for v in vols[1, 1:]))
+
 
 def _scratch(vols):
     """Work space of the compiled loops for a book with volumes ``vols``: the market maker's
     orders (none), the partial sums of the cancellation rates, its fills."""
     return np.zeros(4, dtype=np.int64), np.zeros(vols.shape), np.zeros(4, dtype=np.int64)
 
+
 def _work(params: LOBParams):
     """Work space of the compiled episode loops: top, volumes, and :func:`_scratch`."""
     vols = np.zeros((2, params.num_levels + 1), dtype=np.int64)
     return Work(np.zeros(2, dtype=np.int64), vols, *_scratch(vols))
+
 
 def _background(params: LOBParams, start_book, rng):
     """The book that episodes start from, and how long it runs alone between two episodes.
@@ -180,6 +183,7 @@ def _background(params: LOBParams, start_book, rng):
         raise ValueError(f"start_book has {start_book.num_levels} levels, params.num_levels = "
                          f"{params.num_levels}")
     return Start(*start_book._state(), 0.0)
+
 
 def apply_event(book: Book, event: str, level: int | None = None, size: int = 1,
                 outside_volume: int = 1) -> Book:
@@ -247,6 +251,7 @@ def apply_event(book: Book, event: str, level: int | None = None, size: int = 1,
     top, vols = book._state()
     _apply(top, vols, code, level, size, L, outside_volume)
     return _book_from_state(top, vols)
+
 
 @dataclass(frozen=True, eq=False)
 class BookSimulation:
@@ -377,6 +382,7 @@ class BookSimulation:
         return Book(int(self.asks[k]), int(self.spreads[k]), tuple(int(v) for v in self.bid_volumes[k]),
                     tuple(int(v) for v in self.ask_volumes[k]))
 
+
 def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed=None,
                   start_book: Book | None = None, record_every: float = 1.0) -> BookSimulation:
     """Run the book without a market maker for ``duration`` time units.
@@ -439,4 +445,3 @@ def simulate_book(duration: float = 100.0, params: LOBParams | None = None, seed
                           bid_time[1:] / duration,
                           ask_time[1:] / duration, grid, rec_top[:, 0], rec_top[:, 1], rec_bid,
                           rec_ask, start, _book_from_state(top, vols))
-

@@ -62,4 +62,3 @@ def evaluate_policy(policy, params: LOBParams | None = None, n_episodes: int = 3
         _evaluate(g, params._model(), depths, background, _work(params),
                   np.zeros((params.T, _N_COLUMNS), dtype=np.int64), np.zeros(params.T), out)
     return Estimate(out)
-

@@ -104,6 +104,7 @@ class QLearningResult:
         """
         return self.greedy_policy.to_frame()
 
+
 def q_learning(params: LOBParams | None = None, n_episodes: int = 3000, epsilon_start: float = 1.0,
                epsilon_end: float = 0.05, epsilon_cutoff: float = 0.5, alpha_start: float = 0.5,
                alpha_end: float = 0.001, seed=None, start_book: Book | None = None) -> QLearningResult:
@@ -157,4 +158,3 @@ def q_learning(params: LOBParams | None = None, n_episodes: int = 3000, epsilon_
         _q_learning(g, params._model(), Q, Schedule(epsilons, alphas), background, _work(params),
                     History(rewards, start_values))
     return QLearningResult(params, Q, rewards, start_values, epsilons, alphas)
-

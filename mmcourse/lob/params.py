@@ -21,7 +21,6 @@ __all__ = ["LOBParams", "EVENT_TYPES"]
 EVENT_TYPES = ("limit_buy", "limit_sell", "cancel_buy", "cancel_sell", "market_sell", "market_buy")
 
 
-
 def _check_rates(name: str, rates, num_levels: int, positive_sum: bool) -> tuple[float, ...]:
     try:
         values = tuple(rates)
@@ -247,4 +246,3 @@ def _check_params(params) -> LOBParams:
     if not isinstance(params, LOBParams):
         raise ValueError(f"params must be a LOBParams or None, got {type(params).__name__}")
     return params
-

@@ -83,6 +83,7 @@ class ConstantPolicy:
         table[..., 1] = self.ask_depth
         return table
 
+
 @dataclass(frozen=True)
 class RandomPolicy:
     """Quote depths drawn uniformly from {1…D}² at every step (bid first, then ask)."""
@@ -105,6 +106,7 @@ class RandomPolicy:
         None
         """
         return None
+
 
 @dataclass(frozen=True, eq=False)
 class GreedyPolicy:
@@ -222,6 +224,7 @@ class GreedyPolicy:
                                            names=["time_bucket", "inventory_bucket"])
         return pd.DataFrame(self.depths.reshape(-1, 2), index=index, columns=["bid_depth", "ask_depth"])
 
+
 def constant_policy(bid_depth: int, ask_depth: int | None = None) -> ConstantPolicy:
     """A policy that quotes constant depths; ``ask_depth`` defaults to ``bid_depth``.
 
@@ -246,6 +249,7 @@ def constant_policy(bid_depth: int, ask_depth: int | None = None) -> ConstantPol
     """
     return ConstantPolicy(bid_depth, bid_depth if ask_depth is None else ask_depth)
 
+
 def random_policy() -> RandomPolicy:
     """A policy that quotes uniformly random depths every step.
 
@@ -254,6 +258,7 @@ def random_policy() -> RandomPolicy:
     RandomPolicy
     """
     return RandomPolicy()
+
 
 def _policy_arrays(policy, params, name="policy"):
     """The policy as the compiled episodes read it (:class:`~mmcourse.lob._kernels.Depths`); a wrong type or
@@ -265,4 +270,3 @@ def _policy_arrays(policy, params, name="policy"):
     if table is None:
         return Depths(True, np.ones((1, 1, 2), dtype=np.int64))
     return Depths(False, np.ascontiguousarray(table, dtype=np.int64))
-

@@ -126,6 +126,7 @@ class Episode:
             frame[name] = getattr(self, name)
         return frame
 
+
 def simulate_episode(policy, params: LOBParams | None = None, seed=None,
                      start_book: Book | None = None) -> Episode:
     """One episode of the market maker following ``policy``.
@@ -170,4 +171,3 @@ def simulate_episode(policy, params: LOBParams | None = None, seed=None,
     columns = {name: rec[:, k].copy() for k, name in enumerate(_EPISODE_COLUMNS)}
     return Episode(policy, np.arange(params.T), reward=rewards, start_book=start,
                    end_book=_book_from_state(top, vols), **columns)
-
