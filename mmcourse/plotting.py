@@ -10,11 +10,12 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["use_course_style", "plot_prices", "plot_series", "plot_estimate_band"]
+__all__ = ["use_course_style", "plot_prices", "plot_series", "plot_estimate_band", "plot_book",
+           "plot_depths"]
 
-#: Colours used consistently across the book.
+#: Colours used consistently across the book (in Part II, buy orders share the fundamental's blue).
 COLORS = {"fundamental": "#1f77b4", "market_maker": "#d62728", "neutral": "#555555",
-          "band": "#9ecae1", "exact": "#2ca02c"}
+          "band": "#9ecae1", "exact": "#2ca02c", "buy": "#1f77b4", "sell": "#ff7f0e"}
 
 
 def use_course_style() -> None:
@@ -133,3 +134,86 @@ def plot_estimate_band(ax, x, mean, lower, upper, label: str, color: str | None 
     ax.fill_between(x, lower, upper, color=color, alpha=0.25, linewidth=0, label=f"{label}: 95 % band")
     ax.plot(x, mean, color=color, label=label)
     return ax
+
+
+def plot_book(ax, book, mark=None, mm_orders=(), title: str | None = None):
+    """Draw a limit order book as a mirrored bar chart: buy volume to the left, sell volume to
+    the right, price upwards.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on.
+    book : mmcourse.lob.Book
+        The book.
+    mark : int or None
+        A price to shade (the one an event acts on, say).
+    mm_orders : sequence of (price, units)
+        The market maker's own orders, drawn in its colour next to the axis (it is first in
+        the queue at its prices); a price at or below the best bid is a buy order.
+    title : str or None
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+    f = book.to_frame()
+    buy, sell = f[f.side == "bid"], f[f.side == "ask"]
+    ax.barh(buy.price, -buy.volume, color=COLORS["buy"], label="buy orders")
+    ax.barh(sell.price, sell.volume, color=COLORS["sell"], label="sell orders")
+    for k, (price, units) in enumerate(mm_orders):
+        side = -1 if price <= book.bid else 1
+        ax.barh(price, side * units, color=COLORS["market_maker"],
+                label="market maker" if k == 0 else None)
+    if mark is not None:
+        ax.axhspan(mark - 0.5, mark + 0.5, color="gold", alpha=0.4, zorder=0)
+    ax.axhline(book.mid, color=COLORS["neutral"], linestyle=":")
+    ax.axvline(0, color="black", linewidth=1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{abs(x):g}"))
+    ax.yaxis.set_major_locator(MultipleLocator(2))     # every other price
+    ax.set_xlabel("volume (units)\n← buy | sell →")
+    ax.set_ylabel("price (ticks)")
+    ax.set_title(title)
+    return ax
+
+
+def plot_depths(policy, suptitle: str, max_depth: int = 5):
+    """Heat maps of a policy's bid and ask depths over (time bucket, inventory bucket).
+
+    Parameters
+    ----------
+    policy : mmcourse.lob.GreedyPolicy
+        A policy with a depth table, e.g. ``result.greedy_policy`` of a Q-learning run.
+    suptitle : str
+        The figure's title.
+    max_depth : int
+        D, the deepest depth on the colour scale (the default ``LOBParams().max_quote_depth``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure with one panel per side.
+    """
+    import matplotlib.pyplot as plt
+
+    depths = policy.depths                     # time × inventory × (bid, ask)
+    c = (depths.shape[1] - 1) // 2
+    top = max_depth
+    extent = (-0.5, depths.shape[0] - 0.5, -c - 0.5, c + 0.5)
+    cmap = plt.get_cmap("viridis", top)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for k, (ax, side) in enumerate(zip(axes, ("bid", "ask"))):
+        im = ax.imshow(depths[:, :, k].T, origin="lower", aspect="auto",
+                       extent=extent, cmap=cmap, vmin=0.5, vmax=top + 0.5)
+        ax.set_xlabel("time step $t$")
+        ax.set_title(f"{side} depth")
+        fig.colorbar(im, ax=ax, ticks=range(1, top + 1), label=f"{side} depth (ticks)")
+        ax.grid(False)
+    axes[0].set_ylabel("inventory bucket")
+    fig.suptitle(suptitle)
+    return fig

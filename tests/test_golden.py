@@ -91,6 +91,43 @@ def test_compare_identical_changed_and_unmatched(tmp_path):
     assert _compare(a, _capture(tmp_path, "d.json", unrun))[0] == 1
 
 
+def test_whole_book_matches_cells_across_a_split_chapter(tmp_path):
+    one = [_cell(0, "x = 1", "1"), _cell(1, "x", "1"), _cell(2, "y = 2", "2"), _cell(3, "y", "2")]
+    before = tmp_path / "before.json"
+    before.write_text(json.dumps({"meta": {"format": golden.FORMAT, "commit": "0" * 40},
+                                  "chapters": {"05_x": {"status": "ok", "kernel": {}, "cells": one}}}))
+    # the chapter split in two: the second half recomputes y in a setup cell of its own
+    halves = {"05_x": [_cell(0, "x = 1", "1"), _cell(1, "x", "1")],
+              "06_y": [_cell(0, "y = 2", "2"), _cell(1, "y", "2")]}
+    after = tmp_path / "after.json"
+    after.write_text(json.dumps({"meta": {"format": golden.FORMAT, "commit": "0" * 40},
+                                 "chapters": {k: {"status": "ok", "kernel": {}, "cells": v}
+                                              for k, v in halves.items()}}))
+    out = io.StringIO()
+    assert golden.compare(before, after, stream=out, merge=True) == 0
+    assert "cells compared 4, identical 4, differing 0" in out.getvalue()
+    # per chapter, the moved cells are unmatched; a changed number still fails the merged run
+    halves["06_y"][1] = _cell(1, "y", "3")
+    after.write_text(json.dumps({"meta": {"format": golden.FORMAT, "commit": "0" * 40},
+                                 "chapters": {k: {"status": "ok", "kernel": {}, "cells": v}
+                                              for k, v in halves.items()}}))
+    out = io.StringIO()
+    assert golden.compare(before, after, stream=out, merge=True) == 1
+    assert "OUTPUT DIFFERS (source unchanged): A 05_x cell 3" in out.getvalue()
+
+
+def test_a_moved_cell_is_matched_by_its_source():
+    a = [_cell(0, "x = 1", "1"), _cell(1, "ex_a", "A"), _cell(2, "ex_b", "B"), _cell(3, "y", "2")]
+    b = [_cell(0, "x = 1", "1"), _cell(1, "ex_b", "B"), _cell(2, "ex_a", "A"), _cell(3, "y", "2")]
+    pairs, only_a, only_b = golden.match_cells(a, b)
+    assert not only_a and not only_b
+    assert all(same and ca["source"] == cb["source"] for ca, cb, same in pairs) and len(pairs) == 4
+    b[2] = _cell(2, "ex_a", "A changed")
+    pairs, _, _ = golden.match_cells(a, b)
+    assert [(ca["source"], cb["outputs"][0]["data"]["text/plain"]) for ca, cb, _ in pairs][1] == \
+        ("ex_a", "A changed")
+
+
 CHAPTER = '''\
 ---
 jupytext:

@@ -2,6 +2,7 @@
 on its own."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,38 @@ def test_every_module_imports_on_its_own():
             "        del sys.modules[m]\n"
             "    importlib.import_module(name)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _readme_layout() -> dict[str, str]:
+    """The README's layout table: path → what it holds."""
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`"):
+            for path in re.findall(r"`([^`]+)`", cells[0]):
+                rows[path] = cells[1]
+    return rows
+
+
+def test_the_readme_layout_table_matches_the_tree():
+    root = PACKAGE.parent
+    rows = _readme_layout()
+    assert rows, "no layout table in README.md"
+    for path in rows:
+        assert (root / path).exists(), f"README's layout names {path}, which does not exist"
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.split()
+    top = {p.split("/")[0] + ("/" if "/" in p else "") for p in tracked}
+    listed = {p.split("/")[0] + ("/" if "/" in p else "") for p in rows}
+    ignored = {".gitignore", "README.md", "LICENSE", ".github/"}
+    assert not top - listed - ignored, f"not in README's layout: {sorted(top - listed - ignored)}"
+    # every module of the package is named in its folder's row
+    for module in sorted(PACKAGE.rglob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        folder = module.parent.relative_to(root).as_posix() + "/"
+        text = rows.get(folder) or rows.get(module.relative_to(root).as_posix(), "")
+        assert f"`{module.name}`" in text or module.relative_to(root).as_posix() in rows, \
+            f"README's layout does not mention {module.relative_to(root)}"

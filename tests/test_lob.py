@@ -624,3 +624,9 @@ def test_load_bad_folder(tmp_path):
 def test_comparison_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lob.run_comparison(**{"n_episodes": 5, "n_test_episodes": 5, "n_runs": 1, **kwargs})
+
+
+def test_default_benchmarks_need_a_positive_depth():
+    assert [b.label for b in lob.default_benchmarks(2)] == ["constant (depth 1)", "constant (depth 2)", "random"]
+    with pytest.raises(ValueError, match="max_quote_depth"):
+        lob.default_benchmarks(0)

@@ -52,3 +52,55 @@ def test_check_real_names_the_parameter_and_range(value):
 def test_checks_return_normalised_values():
     assert check_int("T", 5.0, low=1) == 5 and isinstance(check_int("T", np.int64(5)), int)
     assert check_real("x", np.float32(0.5), 0, 1) == 0.5
+
+
+def test_spawn_generators_are_independent_and_reproducible():
+    from mmcourse.core import spawn_generators
+    a = [g.random() for g in spawn_generators(7, 3)]
+    assert a == [g.random() for g in spawn_generators(7, 3)]
+    assert len(set(a)) == 3
+    # child k of an int seed is default_rng(SeedSequence(seed).spawn(n)[k]), as the chapters say
+    assert a[1] == np.random.default_rng(np.random.SeedSequence(7).spawn(3)[1]).random()
+    g = np.random.default_rng(1)
+    assert [c.random() for c in spawn_generators(g, 2)] != [c.random() for c in spawn_generators(g, 2)]
+
+
+def test_run_parallel_keeps_the_order_and_raises_the_first_error():
+    from mmcourse.core import run_parallel
+    assert run_parallel(lambda x, y: x * y, [(k, 2) for k in range(10)], n_workers=3) == \
+        [2 * k for k in range(10)]
+    with pytest.raises(ZeroDivisionError):
+        run_parallel(lambda x: 1 / x, [(1,), (0,)], n_workers=2)
+    with pytest.raises(ValueError, match="n_workers"):
+        run_parallel(lambda: 0, [(), ()], n_workers=0)
+
+
+def test_schedules_name_their_parameters():
+    from mmcourse.core import alpha_schedule, epsilon_schedule
+    eps = epsilon_schedule(10, 1.0, 0.0, 0.5)
+    assert eps[0] == 1.0 and eps[5:].tolist() == [0.0] * 5 and np.all(np.diff(eps[:6]) < 0)
+    alphas = alpha_schedule(5, 0.5, 0.005)
+    assert alphas[0] == 0.5 and np.isclose(alphas[-1], 0.005) and np.allclose(alphas[1:] / alphas[:-1], 0.1 ** 0.5)
+    with pytest.raises(ValueError, match="n_episodes"):
+        epsilon_schedule(0)
+
+
+def test_the_figure_helpers_draw_books_and_depth_tables():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mmcourse import lob
+    from mmcourse.plotting import plot_book, plot_depths
+    book = lob.Book(ask=102, spread=2, bid_volumes=(0, 3, 5, 6, 4, 2, 1, 1, 1, 2),
+                    ask_volumes=(0, 2, 4, 7, 5, 3, 2, 1, 1, 1))
+    fig, ax = plt.subplots()
+    assert plot_book(ax, book, mark=100, mm_orders=[(99, 5), (103, 5)]) is ax
+    assert len(ax.patches) == 10 + 10 + 2 + 1    # both sides' levels, two own orders, the shaded price
+    plt.close(fig)
+    depths = np.ones((4, 7, 2), dtype=int)
+    depths[:, :, 1] = 3
+    fig = plot_depths(lob.GreedyPolicy(depths), "test")
+    images = [a.images[0] for a in fig.axes if a.images]
+    assert len(images) == 2 and images[1].get_array().max() == 3 and images[0].get_clim() == (0.5, 5.5)
+    plt.close(fig)

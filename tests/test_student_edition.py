@@ -2,7 +2,8 @@
 exercises link to its notebook, which the site serves.
 
 Runs on the built editions (``make book`` and ``make student-book``); skipped when they are not
-built, unless ``MMCOURSE_REQUIRE_BUILDS=1`` (CI, after building), which makes a missing build fail.
+built or older than the book's sources, unless ``MMCOURSE_REQUIRE_BUILDS=1`` (CI, after
+building), which makes a missing or stale build fail.
 """
 
 import html
@@ -20,12 +21,17 @@ CHAPTERS = chapters(ROOT / "book")
 
 
 def _built(folder):
-    if not (folder / "index.html").exists():
+    index = folder / "index.html"
+    sources = [ROOT / "_toc.yml", *(ROOT / "book").glob("*.md")]
+    if not index.exists():
         message = f"not built: {folder.relative_to(ROOT)} (make book / make student-book)"
-        if os.environ.get("MMCOURSE_REQUIRE_BUILDS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return folder
+    elif index.stat().st_mtime < max(p.stat().st_mtime for p in sources):
+        message = f"{folder.relative_to(ROOT)} is older than the book's sources (rebuild it)"
+    else:
+        return folder
+    if os.environ.get("MMCOURSE_REQUIRE_BUILDS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _text(page: Path) -> str:

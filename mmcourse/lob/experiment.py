@@ -43,7 +43,7 @@ def default_benchmarks(max_quote_depth: int = 5) -> tuple:
     benchmarks (its "constant (d=1)" is our depth 2).
 
     These are not the best constant policies of the model: quoting one side at depth 1
-    and the other deeper earns about two and a half times as much (chapter 6 compares all
+    and the other deeper earns about two and a half times as much (chapter 8 compares all
     D² pairs; pass ``[constant_policy(b, a) for b in … for a in …]`` as ``benchmarks``).
 
     Parameters
@@ -56,6 +56,7 @@ def default_benchmarks(max_quote_depth: int = 5) -> tuple:
     tuple
         ``ConstantPolicy(d, d)`` for d = 1 … D, then ``RandomPolicy()``.
     """
+    max_quote_depth = check_int("max_quote_depth", max_quote_depth, low=1)
     return tuple(ConstantPolicy(d, d) for d in range(1, max_quote_depth + 1)) + (RandomPolicy(),)
 
 
