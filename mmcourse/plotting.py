@@ -106,7 +106,8 @@ def plot_series(ax, values, ylabel: str, color: str | None = None, kind: str = "
     return ax
 
 
-def plot_estimate_band(ax, x, mean, lower, upper, label: str, color: str | None = None):
+def plot_estimate_band(ax, x, mean, lower, upper, label: str, color: str | None = None,
+                       level: float = 0.95):
     """A mean curve with a shaded confidence band.
 
     Parameters
@@ -124,6 +125,8 @@ def plot_estimate_band(ax, x, mean, lower, upper, label: str, color: str | None 
         The curve's legend entry; the band's is ``label`` followed by ": 95 % band".
     color : str or None
         The colour of the curve and the band; None for ``COLORS["market_maker"]``.
+    level : float
+        The band's confidence level, for its legend entry (0.95 gives "95 % band").
 
     Returns
     -------
@@ -131,7 +134,8 @@ def plot_estimate_band(ax, x, mean, lower, upper, label: str, color: str | None 
         ``ax``.
     """
     color = color or COLORS["market_maker"]
-    ax.fill_between(x, lower, upper, color=color, alpha=0.25, linewidth=0, label=f"{label}: 95 % band")
+    ax.fill_between(x, lower, upper, color=color, alpha=0.25, linewidth=0,
+                    label=f"{label}: {100 * level:g} % band")
     ax.plot(x, mean, color=color, label=label)
     return ax
 

@@ -630,3 +630,18 @@ def test_default_benchmarks_need_a_positive_depth():
     assert [b.label for b in lob.default_benchmarks(2)] == ["constant (depth 1)", "constant (depth 2)", "random"]
     with pytest.raises(ValueError, match="max_quote_depth"):
         lob.default_benchmarks(0)
+
+
+def test_a_greedy_policy_needs_a_finite_q_table():
+    Q = np.zeros((2, 3, 4))
+    Q[0, 0, 2] = 1.0
+    assert lob.GreedyPolicy.from_q_table(Q).depths[0, 0].tolist() == [2, 1]
+    Q[1, 1, 3] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        lob.GreedyPolicy.from_q_table(Q)
+
+
+def test_benchmarks_need_distinct_labels():
+    twins = [lob.constant_policy(2), lob.constant_policy(2)]
+    with pytest.raises(ValueError, match="distinct labels"):
+        lob.run_comparison(n_episodes=5, n_test_episodes=5, n_runs=1, benchmarks=twins)

@@ -313,8 +313,8 @@ def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_te
     Raises
     ------
     ValueError
-        If an argument is of the wrong type or out of range, or a benchmark is not a policy
-        that fits ``params`` (checked before any training).
+        If an argument is of the wrong type or out of range, a benchmark is not a policy
+        that fits ``params``, or two benchmarks share a label (checked before any training).
     """
     params = _check_params(params)
     n_episodes = check_int("n_episodes", n_episodes, low=1)
@@ -323,6 +323,10 @@ def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_te
     benchmarks = default_benchmarks(params.max_quote_depth) if benchmarks is None else tuple(benchmarks)
     for b in benchmarks:                             # fail early on a bad policy
         _policy_arrays(b, params, "benchmarks")
+    labels = [b.label for b in benchmarks]
+    if len(set(labels)) < len(labels):               # results are keyed by label
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        raise ValueError(f"benchmarks must have distinct labels, got {twice} more than once")
     q_kwargs = dict(epsilon_start=epsilon_start, epsilon_end=epsilon_end, epsilon_cutoff=epsilon_cutoff,
                     alpha_start=alpha_start, alpha_end=alpha_end)
     epsilon_schedule(n_episodes, epsilon_start, epsilon_end, epsilon_cutoff)  # validate before threads

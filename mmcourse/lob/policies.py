@@ -168,6 +168,8 @@ class GreedyPolicy:
         D = int(round(np.sqrt(Q.shape[-1]))) if Q.ndim == 3 else 0
         if Q.ndim != 3 or D * D != Q.shape[-1]:
             raise ValueError(f"Q must have shape (time buckets, inventory buckets, D²), got {Q.shape}")
+        if not np.isfinite(Q).all():                # argmax would pick a NaN
+            raise ValueError("Q must hold finite values only")
         best = np.argmax(Q, axis=2)                 # lowest index among ties, as in training
         return cls(np.stack([best // D + 1, best % D + 1], axis=-1), label)
 
