@@ -50,6 +50,7 @@ test: $(STAMP) $(NUMBA_FRESH)
 bench: $(STAMP) $(NUMBA_FRESH)
 	$(BIN)/python benchmarks/bench_chan_shelton.py
 	$(BIN)/python benchmarks/bench_lob.py
+	$(BIN)/python benchmarks/bench_learners.py
 	$(BIN)/python benchmarks/bench_grading.py
 
 # One folder per chapter under _build/assignments/: the student notebook, the solution

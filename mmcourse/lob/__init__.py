@@ -68,7 +68,7 @@ The subpackage has the same layout as :mod:`mmcourse.chan_shelton`:
 ``policies``        :class:`ConstantPolicy`, :class:`RandomPolicy`, :class:`GreedyPolicy`
 ``simulation``      :class:`Episode`, :func:`simulate_episode`: one episode
 ``evaluation``      :func:`evaluate_policy`
-``learning``        :func:`q_learning`
+``learning``        :func:`q_learning`, :func:`double_q_learning`
 ``experiment``      :func:`run_comparison`: independent runs against benchmarks, saved
 ``reference``       the same model in plain per-event Python (tests and benchmarks)
 ``_kernels``        the compiled loops behind all of them
@@ -83,7 +83,7 @@ from mmcourse.core.schedules import alpha_schedule, epsilon_schedule
 from mmcourse.lob.book import Book, BookSimulation, apply_event, simulate_book
 from mmcourse.lob.evaluation import evaluate_policy
 from mmcourse.lob.experiment import ComparisonResult, default_benchmarks, run_comparison
-from mmcourse.lob.learning import QLearningResult, q_learning
+from mmcourse.lob.learning import QLearningResult, double_q_learning, q_learning
 from mmcourse.lob.params import EVENT_TYPES, LOBParams
 from mmcourse.lob.policies import ConstantPolicy, GreedyPolicy, RandomPolicy, constant_policy, random_policy
 from mmcourse.lob.simulation import Episode, simulate_episode
@@ -92,6 +92,6 @@ __all__ = [
     "LOBParams", "EVENT_TYPES", "Book", "apply_event", "BookSimulation", "simulate_book",
     "ConstantPolicy", "RandomPolicy", "GreedyPolicy", "constant_policy", "random_policy",
     "Episode", "simulate_episode", "evaluate_policy", "epsilon_schedule", "alpha_schedule",
-    "QLearningResult", "q_learning", "ComparisonResult", "run_comparison", "default_benchmarks",
-    "Estimate",
+    "QLearningResult", "q_learning", "double_q_learning", "ComparisonResult", "run_comparison",
+    "default_benchmarks", "Estimate",
 ]

@@ -59,6 +59,13 @@ class History(NamedTuple):
     start_values: np.ndarray
 
 
+class DoubleQ(NamedTuple):
+    """Double Q-learning's two tables, and their sum (what the learner acts greedily on)."""
+    a: np.ndarray
+    b: np.ndarray
+    total: np.ndarray
+
+
 class BookRecord(NamedTuple):
     """The book at the grid times: [a, s], bid and ask volumes by distance."""
     grid: np.ndarray
@@ -732,3 +739,102 @@ def _q_learning(rng, m, Q, schedule, start, w, history):
         total += r
         episode_rewards[k] = total
         start_values[k] = _row_max(Q, 0, m.n_inv)
+
+
+@_kernel
+def _double_q_learning(rng, m, tables, schedule, start, w, history):
+    """Double Q-learning (γ = 1) over len(schedule.epsilons) episodes, updating both tables
+    in place and filling ``history`` with the double estimate of the start state's value
+    (``w`` is work space). The draws are those of :func:`_q_learning`, plus one uniform after
+    each step that picks the table to update."""
+    QA, QB, S = tables
+    epsilons, alphas = schedule
+    bg_top, bg_vols, gap = start
+    top, vols, mm, cum, fills = w
+    episode_rewards, start_values = history
+    D = m.max_depth
+    for k in range(epsilons.size):
+        eps = epsilons[k]
+        alpha = alphas[k]
+        _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
+        _refresh(m, vols, cum)
+        x = 0
+        q = 0
+        v_prev = 0
+        total = 0.0
+        tb = 0
+        tb_left = 0
+        ib = m.n_inv                                 # inventory 0
+        for t in range(m.T - 1):                     # decisions at t = 0…T−2
+            if _pcg64.random(rng) < eps:
+                action = _uniform_int(rng, D * D)
+            else:                                    # greedy on Q^A + Q^B
+                action = _greedy_action(S, tb, ib)
+            _clear(fills)
+            _market_maker_step(rng, m, top, vols, mm, cum, action // D + 1, action % D + 1, fills)
+            x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+            v_prev = v
+            total += r
+            tb_next, tb_left = _next_bucket(tb, tb_left, m)
+            ib_next = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
+            if _pcg64.random(rng) < 0.5:             # update A, valued by B, or the reverse
+                upd, other = QA, QB
+            else:
+                upd, other = QB, QA
+            target = r
+            if t + 1 < m.T - 1:                      # else the liquidation step brings 0
+                target += other[tb_next, ib_next, _greedy_action(upd, tb_next, ib_next)]
+            upd[tb, ib, action] += alpha * (target - upd[tb, ib, action])
+            # the sum is rewritten from the two tables, not accumulated: it stays Q^A + Q^B
+            # to the last bit
+            S[tb, ib, action] = QA[tb, ib, action] + QB[tb, ib, action]
+            tb = tb_next
+            ib = ib_next
+        _clear(fills)                                # t = T−1: liquidate, one more step
+        _liquidate(m, top, vols, q, fills)
+        _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
+        x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+        total += r
+        episode_rewards[k] = total
+        start_values[k] = 0.5 * (QB[0, m.n_inv, _greedy_action(QA, 0, m.n_inv)]
+                                 + QA[0, m.n_inv, _greedy_action(QB, 0, m.n_inv)])
+
+
+# --------------------------------------------------------------------------------------
+# One decision at a time, for the gymnasium environment (mmcourse.envs)
+# --------------------------------------------------------------------------------------
+
+@_kernel
+def _env_start(m, w):
+    """Prepare an episode's first decision from the book in ``w`` (the cancellation sums)."""
+    top, vols, mm, cum, fills = w
+    _refresh(m, vols, cum)
+
+
+@_kernel
+def _env_step(rng, m, w, d_b, d_a, account):
+    """One decision t < T − 1 of an episode: quote (d_b, d_a), let the book run for dt, book
+    the fills. ``account`` = [X, Q, V] is updated. Returns (r_t, number of book events)."""
+    top, vols, mm, cum, fills = w
+    _clear(fills)
+    n = _market_maker_step(rng, m, top, vols, mm, cum, d_b, d_a, fills)
+    x, q, v, r = _settle(m, top, vols, fills, account[0], account[1], account[2])
+    account[0] = x
+    account[1] = q
+    account[2] = v
+    return r, n
+
+
+@_kernel
+def _env_last_step(rng, m, w, account):
+    """The last step t = T − 1: liquidate the inventory, let the book run for dt with no
+    orders. ``account`` is updated. Returns (r_{T−1}, number of book events)."""
+    top, vols, mm, cum, fills = w
+    _clear(fills)
+    _liquidate(m, top, vols, account[1], fills)
+    n = _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)
+    x, q, v, r = _settle(m, top, vols, fills, account[0], account[1], account[2])
+    account[0] = x
+    account[1] = q
+    account[2] = v
+    return r, n
