@@ -28,6 +28,10 @@ def learners():
     out = {"Q-learning": lambda p, n, seed: lob.q_learning(p, n, seed=seed)}
     if hasattr(lob, "double_q_learning"):
         out["double Q-learning"] = lambda p, n, seed: lob.double_q_learning(p, n, seed=seed)
+    if hasattr(lob, "mc_control"):
+        out["Monte-Carlo control"] = lambda p, n, seed: lob.mc_control(p, n, seed=seed)
+    if hasattr(lob, "tile_q_learning"):
+        out["tile-coded Q-learning"] = lambda p, n, seed: lob.tile_q_learning(p, n, seed=seed)
     return out
 
 

@@ -645,3 +645,52 @@ def test_benchmarks_need_distinct_labels():
     twins = [lob.constant_policy(2), lob.constant_policy(2)]
     with pytest.raises(ValueError, match="distinct labels"):
         lob.run_comparison(n_episodes=5, n_test_episodes=5, n_runs=1, benchmarks=twins)
+
+
+def test_run_comparison_takes_any_learner_and_names_it():
+    r = lob.run_comparison(n_episodes=30, n_test_episodes=10, n_runs=2, seed=1,
+                           learner=lob.double_q_learning, benchmarks=[lob.constant_policy(2)])
+    assert r.method == "Double Q-learning" and all(run.method == "Double Q-learning" for run in r.runs)
+    assert "Double Q-learning (all runs)" in r.summary().index
+    plain = lob.run_comparison(n_episodes=30, n_test_episodes=10, n_runs=2, seed=1,
+                               benchmarks=[lob.constant_policy(2)])
+    assert plain.method == "Q-learning" and not np.array_equal(plain.run_test_rewards, r.run_test_rewards)
+    # the benchmarks draw from the same children of the seed whatever the learner
+    assert np.array_equal(plain.benchmark_rewards, r.benchmark_rewards)
+    with pytest.raises(ValueError, match="learner"):
+        lob.run_comparison(n_episodes=5, n_test_episodes=5, n_runs=1, learner="sarsa")
+
+
+def test_evaluate_policies_gives_each_policy_its_own_child_seed():
+    policies = [lob.constant_policy(2), lob.constant_policy(1, 3), lob.random_policy()]
+    one = lob.evaluate_policies(policies, n_episodes=20, seed=5, n_workers=1)
+    two = lob.evaluate_policies(policies, n_episodes=20, seed=5, n_workers=2)
+    assert list(one) == [p.label for p in policies]
+    assert all(np.array_equal(one[k].samples, two[k].samples) for k in one)
+    children = np.random.SeedSequence(5).spawn(3)
+    assert np.array_equal(one["random"].samples,
+                          lob.evaluate_policy(lob.random_policy(), n_episodes=20,
+                                              seed=np.random.default_rng(children[2])).samples)
+    with pytest.raises(ValueError, match="distinct labels"):
+        lob.evaluate_policies([lob.constant_policy(2)] * 2, n_episodes=5)
+
+
+def test_a_policy_with_a_table_that_does_not_fit_is_refused():
+    class Odd:
+        label = "odd"
+
+        def __init__(self, table):
+            self.table = table
+
+        def depth_table(self, params):
+            return self.table
+
+    p = lob.LOBParams()
+    good = np.full((p.num_time_buckets, p.num_inventory_buckets, 2), 2)
+    assert np.array_equal(lob.evaluate_policy(Odd(good), p, 5, seed=1).samples,
+                          lob.evaluate_policy(lob.constant_policy(2), p, 5, seed=1).samples)
+    for bad in (good[:3], good * 0, good + 9):
+        with pytest.raises(ValueError, match="policy must give depths"):
+            lob.evaluate_policy(Odd(bad), p, 5, seed=1)
+    with pytest.raises(ValueError, match="policy must be"):
+        lob.evaluate_policy((2, 2), p, 5)

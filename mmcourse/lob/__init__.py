@@ -68,8 +68,10 @@ The subpackage has the same layout as :mod:`mmcourse.chan_shelton`:
 ``policies``        :class:`ConstantPolicy`, :class:`RandomPolicy`, :class:`GreedyPolicy`
 ``simulation``      :class:`Episode`, :func:`simulate_episode`: one episode
 ``evaluation``      :func:`evaluate_policy`
-``learning``        :func:`q_learning`, :func:`double_q_learning`
+``learning``        :func:`q_learning`, :func:`double_q_learning`, :func:`mc_control`,
+                    :func:`tile_q_learning`
 ``experiment``      :func:`run_comparison`: independent runs against benchmarks, saved
+``search``          :class:`RulePolicy`, :func:`cross_entropy_search`: policy search by the cross-entropy method
 ``reference``       the same model in plain per-event Python (tests and benchmarks)
 ``_kernels``        the compiled loops behind all of them
 ==================  ==============================================================
@@ -81,17 +83,21 @@ Everything public is available here: ``from mmcourse import lob`` then
 from mmcourse.core.estimates import Estimate
 from mmcourse.core.schedules import alpha_schedule, epsilon_schedule
 from mmcourse.lob.book import Book, BookSimulation, apply_event, simulate_book
-from mmcourse.lob.evaluation import evaluate_policy
+from mmcourse.lob.evaluation import evaluate_policies, evaluate_policy
 from mmcourse.lob.experiment import ComparisonResult, default_benchmarks, run_comparison
-from mmcourse.lob.learning import QLearningResult, double_q_learning, q_learning
+from mmcourse.lob.learning import QLearningResult, double_q_learning, mc_control, q_learning, tile_q_learning
 from mmcourse.lob.params import EVENT_TYPES, LOBParams
 from mmcourse.lob.policies import ConstantPolicy, GreedyPolicy, RandomPolicy, constant_policy, random_policy
+from mmcourse.lob.search import RULE_PARAMETERS, RulePolicy, SearchResult, cross_entropy_search
 from mmcourse.lob.simulation import Episode, simulate_episode
 
 __all__ = [
     "LOBParams", "EVENT_TYPES", "Book", "apply_event", "BookSimulation", "simulate_book",
     "ConstantPolicy", "RandomPolicy", "GreedyPolicy", "constant_policy", "random_policy",
-    "Episode", "simulate_episode", "evaluate_policy", "epsilon_schedule", "alpha_schedule",
-    "QLearningResult", "q_learning", "double_q_learning", "ComparisonResult", "run_comparison",
+    "Episode", "simulate_episode", "evaluate_policy", "evaluate_policies", "epsilon_schedule",
+    "alpha_schedule",
+    "QLearningResult", "q_learning", "double_q_learning", "mc_control", "tile_q_learning",
+    "ComparisonResult", "run_comparison",
     "default_benchmarks", "Estimate",
+    "RulePolicy", "SearchResult", "cross_entropy_search", "RULE_PARAMETERS",
 ]

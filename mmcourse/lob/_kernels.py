@@ -66,6 +66,26 @@ class DoubleQ(NamedTuple):
     total: np.ndarray
 
 
+class Trajectory(NamedTuple):
+    """One episode's decisions t = 0…T−2, kept for Monte-Carlo control's updates after it."""
+    tb: np.ndarray       # time bucket
+    ib: np.ndarray       # inventory bucket + c
+    actions: np.ndarray
+    rewards: np.ndarray
+
+
+class TileCoding(NamedTuple):
+    """Tile-coded Q: the weights (n_tilings × (time_tiles + 1) × (inventory_tiles + 1) × D²),
+    q(s, ·) of one state as work space (1 × 1 × D², shaped like a Q table's row), each
+    tiling's time tile by step (T × n_tilings) and inventory tile by clipped inventory + R
+    ((2R + 1) × n_tilings), and the clip R of the inventory."""
+    weights: np.ndarray
+    values: np.ndarray
+    time_tile: np.ndarray
+    inventory_tile: np.ndarray
+    limit: int
+
+
 class BookRecord(NamedTuple):
     """The book at the grid times: [a, s], bid and ask volumes by distance."""
     grid: np.ndarray
@@ -798,6 +818,164 @@ def _double_q_learning(rng, m, tables, schedule, start, w, history):
         episode_rewards[k] = total
         start_values[k] = 0.5 * (QB[0, m.n_inv, _greedy_action(QA, 0, m.n_inv)]
                                  + QA[0, m.n_inv, _greedy_action(QB, 0, m.n_inv)])
+
+
+@_kernel
+def _mc_control(rng, m, Q, schedule, start, w, history, path):
+    """Every-visit Monte-Carlo control (γ = 1) over len(schedule.epsilons) episodes: each
+    episode ε-greedy on Q with the draws of :func:`_q_learning`, recorded in ``path``; after
+    it, Q(s_t, a_t) += α (G_t − Q(s_t, a_t)) for t = T−2 down to 0, G_t = r_t + G_{t+1} and
+    G_{T−1} = r_{T−1} (0 by construction). Fills ``history`` (``w`` is work space)."""
+    epsilons, alphas = schedule
+    bg_top, bg_vols, gap = start
+    top, vols, mm, cum, fills = w
+    episode_rewards, start_values = history
+    tbs, ibs, actions, rewards = path
+    D = m.max_depth
+    for k in range(epsilons.size):
+        eps = epsilons[k]
+        alpha = alphas[k]
+        _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
+        _refresh(m, vols, cum)
+        x = 0
+        q = 0
+        v_prev = 0
+        total = 0.0
+        tb = 0
+        tb_left = 0
+        ib = m.n_inv                                 # inventory 0
+        for t in range(m.T - 1):                     # decisions at t = 0…T−2
+            if _pcg64.random(rng) < eps:
+                action = _uniform_int(rng, D * D)
+            else:
+                action = _greedy_action(Q, tb, ib)
+            _clear(fills)
+            _market_maker_step(rng, m, top, vols, mm, cum, action // D + 1, action % D + 1, fills)
+            x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+            v_prev = v
+            total += r
+            tbs[t] = tb
+            ibs[t] = ib
+            actions[t] = action
+            rewards[t] = r
+            tb, tb_left = _next_bucket(tb, tb_left, m)
+            ib = _inventory_bucket(q, m.kappa, m.n_inv) + m.n_inv
+        _clear(fills)                                # t = T−1: liquidate, one more step
+        _liquidate(m, top, vols, q, fills)
+        _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
+        x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+        total += r
+        g = r                                        # the return, accumulated backwards
+        for t in range(m.T - 2, -1, -1):
+            g += rewards[t]
+            tb = tbs[t]
+            ib = ibs[t]
+            a = actions[t]
+            Q[tb, ib, a] += alpha * (g - Q[tb, ib, a])
+        episode_rewards[k] = total
+        start_values[k] = _row_max(Q, 0, m.n_inv)
+
+
+@_inline
+def _tile(tiles, i, t, q):
+    """Tiling i's active tile (time tile, inventory tile) at step t and inventory q (clipped
+    to ±R): two look-ups in the tables the Python side computed."""
+    R = tiles.limit
+    return tiles.time_tile[t, i], tiles.inventory_tile[min(max(q, -R), R) + R, i]
+
+
+@_inline
+def _tile_value(tiles, n, t, q, a):
+    """q(t, Q, a): the active tiles' weights of action a, added tiling by tiling from 0."""
+    value = 0.0
+    for i in range(n):
+        ix, iy = _tile(tiles, i, t, q)
+        value += tiles.weights[i, ix, iy, a]
+    return value
+
+
+@_inline
+def _tile_values(tiles, n, t, q):
+    """q(t, Q, a) for every action a into ``tiles.values[0, 0]``, each added as in
+    :func:`_tile_value` (so each equals it to the last bit)."""
+    weights, out = tiles.weights, tiles.values
+    A = weights.shape[3]
+    for a in range(A):
+        out[0, 0, a] = 0.0
+    for i in range(n):
+        ix, iy = _tile(tiles, i, t, q)
+        for a in range(A):
+            out[0, 0, a] += weights[i, ix, iy, a]
+
+
+@_kernel
+def _tile_q_learning(rng, m, tiles, schedule, start, w, history):
+    """Semi-gradient Q-learning (γ = 1) of tile-coded weights over len(schedule.epsilons)
+    episodes, with the draws of :func:`_q_learning`; greedy on q at the exact (t, Q). Updates
+    ``tiles.weights`` in place and fills ``history`` (``w`` is work space)."""
+    epsilons, alphas = schedule
+    bg_top, bg_vols, gap = start
+    top, vols, mm, cum, fills = w
+    episode_rewards, start_values = history
+    weights, values = tiles.weights, tiles.values
+    n = weights.shape[0]
+    D = m.max_depth
+    T = m.T
+    for k in range(epsilons.size):
+        eps = epsilons[k]
+        step = alphas[k] / n
+        _next_start(rng, m, k, bg_top, bg_vols, gap, top, vols, mm, cum, fills)
+        _refresh(m, vols, cum)
+        x = 0
+        q = 0
+        v_prev = 0
+        total = 0.0
+        # ``values`` holds q(s_t, ·) at each decision: computed in full for s_{t+1} (for the
+        # target) before the update, then its one entry the update changed recomputed, which
+        # gives the full recomputation's numbers at a fraction of its cost
+        _tile_values(tiles, n, 0, 0)
+        for t in range(T - 1):                       # decisions at t = 0…T−2
+            if _pcg64.random(rng) < eps:
+                action = _uniform_int(rng, D * D)
+            else:
+                action = _greedy_action(values, 0, 0)
+            value = values[0, 0, action]             # q(s_t, a_t)
+            q_now = q
+            _clear(fills)
+            _market_maker_step(rng, m, top, vols, mm, cum, action // D + 1, action % D + 1, fills)
+            x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+            v_prev = v
+            total += r
+            target = r
+            last = t + 1 == T - 1                    # the liquidation step that follows brings 0
+            if not last:
+                _tile_values(tiles, n, t + 1, q)
+                target += _row_max(values, 0, 0)
+            delta = target - value
+            for i in range(n):
+                ix, iy = _tile(tiles, i, t, q_now)
+                weights[i, ix, iy, action] += step * delta
+            if not last:
+                values[0, 0, action] = _tile_value(tiles, n, t + 1, q, action)
+        _clear(fills)                                # t = T−1: liquidate, one more step
+        _liquidate(m, top, vols, q, fills)
+        _run_alone(rng, m, top, vols, mm, cum, m.dt, fills)                # no orders rest
+        x, q, v, r = _settle(m, top, vols, fills, x, q, v_prev)
+        total += r
+        episode_rewards[k] = total
+        _tile_values(tiles, n, 0, 0)
+        start_values[k] = _row_max(values, 0, 0)
+
+
+@_kernel
+def _tile_q_table(m, tiles, steps, inventories, Q):
+    """Q[tb, ib, a] = q(steps[tb], inventories[ib], a): tile-coded q on a table's grid."""
+    n = tiles.weights.shape[0]
+    for tb in range(Q.shape[0]):
+        for ib in range(Q.shape[1]):
+            _tile_values(tiles, n, steps[tb], inventories[ib])
+            for a in range(Q.shape[2]):
+                Q[tb, ib, a] = tiles.values[0, 0, a]
 
 
 # --------------------------------------------------------------------------------------

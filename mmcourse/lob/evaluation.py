@@ -7,13 +7,14 @@ import numpy as np
 from mmcourse.core import _pcg64
 from mmcourse.core.checks import check_int
 from mmcourse.core.estimates import Estimate
-from mmcourse.core.seeding import make_rng
+from mmcourse.core.parallel import run_parallel
+from mmcourse.core.seeding import make_rng, spawn_generators
 from mmcourse.lob._kernels import _N_COLUMNS, _evaluate
 from mmcourse.lob.book import Book, _background, _work
 from mmcourse.lob.params import LOBParams, _check_params
 from mmcourse.lob.policies import _policy_arrays
 
-__all__ = ["evaluate_policy"]
+__all__ = ["evaluate_policy", "evaluate_policies"]
 
 
 def evaluate_policy(policy, params: LOBParams | None = None, n_episodes: int = 300, seed=None,
@@ -62,3 +63,47 @@ def evaluate_policy(policy, params: LOBParams | None = None, n_episodes: int = 3
         _evaluate(g, params._model(), depths, background, _work(params),
                   np.zeros((params.T, _N_COLUMNS), dtype=np.int64), np.zeros(params.T), out)
     return Estimate(out)
+
+
+def evaluate_policies(policies, params: LOBParams | None = None, n_episodes: int = 300, seed=None,
+                      n_workers: int | None = None) -> dict:
+    """Evaluate several policies, each on its own ``n_episodes`` independent episodes.
+
+    Policy k draws from child k of ``seed`` (:func:`mmcourse.core.seeding.spawn_generators`),
+    so the numbers do not depend on ``n_workers``.
+
+    Parameters
+    ----------
+    policies : iterable of policies
+        ConstantPolicy, RandomPolicy or GreedyPolicy objects with distinct labels.
+    params : LOBParams or None
+        The book's rates and the market maker's setting; None for ``LOBParams()``.
+    n_episodes : int
+        Episodes per policy, ≥ 2.
+    seed : int, numpy.random.SeedSequence, numpy.random.Generator or None
+        The seed the policies' generators are spawned from.
+    n_workers : int or None
+        Threads to use; None for every core.
+
+    Returns
+    -------
+    dict
+        Each policy's label → its :class:`~mmcourse.core.estimates.Estimate`, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If a policy does not fit ``params``, two policies share a label, or ``n_episodes`` < 2.
+    """
+    params = _check_params(params)
+    policies = tuple(policies)
+    n_episodes = check_int("n_episodes", n_episodes, low=2)
+    for p in policies:
+        _policy_arrays(p, params, "policies")
+    labels = [p.label for p in policies]
+    if len(set(labels)) < len(labels):
+        raise ValueError(f"policies must have distinct labels, got {labels}")
+    rngs = spawn_generators(seed, len(policies))
+    estimates = run_parallel(lambda p, rng: evaluate_policy(p, params, n_episodes, seed=rng),
+                             list(zip(policies, rngs)), n_workers)
+    return dict(zip(labels, estimates))

@@ -93,6 +93,11 @@ class ComparisonResult:
     benchmarks: tuple = field(repr=False)
     benchmark_rewards: np.ndarray = field(repr=False)
 
+    @property
+    def method(self) -> str:
+        """The learner's name, as the runs' labels show it ("Q-learning" by default)."""
+        return self.settings.get("learner", "Q-learning")
+
     def estimates(self) -> dict[str, Estimate]:
         """Label → Estimate of the test rewards: each benchmark, each run, the best run (by
         test mean, so optimistically biased) and all runs pooled.
@@ -101,15 +106,16 @@ class ComparisonResult:
         -------
         dict of str to Estimate
             Keyed by each benchmark's label, then ``"Q-learning (run 1)"``, … ,
-            ``"Q-learning (best run)"`` and ``"Q-learning (all runs)"``.
+            ``"Q-learning (best run)"`` and ``"Q-learning (all runs)"`` (with the learner's
+            name, :attr:`method`, in place of "Q-learning").
         """
         out = {b.label: Estimate(r) for b, r in zip(self.benchmarks, self.benchmark_rewards)}
         run_estimates = [Estimate(r) for r in self.run_test_rewards]
         for i, e in enumerate(run_estimates):
-            out[f"Q-learning (run {i + 1})"] = e
+            out[f"{self.method} (run {i + 1})"] = e
         best = max(range(len(run_estimates)), key=lambda i: run_estimates[i].mean)
-        out["Q-learning (best run)"] = run_estimates[best]
-        out["Q-learning (all runs)"] = Estimate(self.run_test_rewards.reshape(-1))
+        out[f"{self.method} (best run)"] = run_estimates[best]
+        out[f"{self.method} (all runs)"] = Estimate(self.run_test_rewards.reshape(-1))
         return out
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
@@ -196,8 +202,9 @@ class ComparisonResult:
             "benchmarks": [_policy_to_json(b) for b in self.benchmarks],
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2))
-        greedy = {f"benchmark_{k}_depths": b.depths for k, b in enumerate(self.benchmarks)
-                  if isinstance(b, GreedyPolicy)}
+        # a policy given by a table (greedy, or a rule) is saved as its table
+        greedy = {f"benchmark_{k}_depths": b.depth_table(self.params) for k, b in enumerate(self.benchmarks)
+                  if not isinstance(b, (ConstantPolicy, RandomPolicy))}
         np.savez(folder / "arrays.npz",
                  q_tables=np.stack([r.q_table for r in self.runs]),
                  episode_rewards=np.stack([r.episode_rewards for r in self.runs]),
@@ -250,7 +257,8 @@ class ComparisonResult:
         epsilons = epsilon_schedule(settings["n_episodes"], settings["epsilon_start"],
                                     settings["epsilon_end"], settings["epsilon_cutoff"])
         alphas = alpha_schedule(settings["n_episodes"], settings["alpha_start"], settings["alpha_end"])
-        runs = tuple(QLearningResult(params, q, r, v, epsilons, alphas) for q, r, v in
+        method = settings.get("learner", "Q-learning")
+        runs = tuple(QLearningResult(params, q, r, v, epsilons, alphas, method=method) for q, r, v in
                      zip(arrays["q_tables"], arrays["episode_rewards"], arrays["start_values"]))
         return cls(params, settings, runs, arrays["run_test_rewards"], benchmarks,
                    arrays["benchmark_rewards"])
@@ -275,11 +283,12 @@ def _policy_from_json(data: dict, depths):
 def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_test_episodes: int = 300,
                    n_runs: int = 4, seed=None, epsilon_start: float = 1.0, epsilon_end: float = 0.05,
                    epsilon_cutoff: float = 0.5, alpha_start: float = 0.5, alpha_end: float = 0.001,
-                   benchmarks=None, n_workers: int | None = None) -> ComparisonResult:
-    """Train ``n_runs`` Q-learning runs and test them and the ``benchmarks`` (default:
+                   benchmarks=None, n_workers: int | None = None, learner=None,
+                   learner_kwargs: dict | None = None) -> ComparisonResult:
+    """Train ``n_runs`` learning runs (Q-learning by default) and test them and the ``benchmarks`` (default:
     :func:`default_benchmarks`) on ``n_test_episodes`` episodes each, using ``n_workers`` threads.
 
-    Each run is :func:`~mmcourse.lob.learning.q_learning` followed by
+    Each run is ``learner`` (by default :func:`~mmcourse.lob.learning.q_learning`) followed by
     :func:`~mmcourse.lob.evaluation.evaluate_policy` of its greedy policy; each benchmark is
     evaluated the same way. Every run and every benchmark draws from its own child of
     ``seed`` (:func:`mmcourse.core.seeding.spawn_generators`), so the numbers do not depend
@@ -305,6 +314,12 @@ def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_te
         The policies to compare the runs with; None for :func:`default_benchmarks`.
     n_workers : int or None
         Threads to use; None for every core.
+    learner : callable or None
+        A learner with the arguments of :func:`~mmcourse.lob.learning.q_learning` that
+        returns a :class:`~mmcourse.lob.learning.QLearningResult`, e.g.
+        :func:`~mmcourse.lob.learning.double_q_learning`; None for ``q_learning``.
+    learner_kwargs : dict or None
+        Further keyword arguments for ``learner``.
 
     Returns
     -------
@@ -331,10 +346,14 @@ def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_te
                     alpha_start=alpha_start, alpha_end=alpha_end)
     epsilon_schedule(n_episodes, epsilon_start, epsilon_end, epsilon_cutoff)  # validate before threads
     alpha_schedule(n_episodes, alpha_start, alpha_end)
+    learner = q_learning if learner is None else learner
+    if not callable(learner):
+        raise ValueError(f"learner must be a learning function such as lob.q_learning, got {learner!r}")
+    extra = dict(learner_kwargs or {})
     rngs = spawn_generators(seed, n_runs + len(benchmarks))
 
     def train_and_test(rng):
-        run = q_learning(params, n_episodes, seed=rng, **q_kwargs)
+        run = learner(params, n_episodes, seed=rng, **q_kwargs, **extra)
         return run, evaluate_policy(run.greedy_policy, params, n_test_episodes, seed=rng).samples
 
     def test(policy, rng):
@@ -348,7 +367,7 @@ def run_comparison(params: LOBParams | None = None, n_episodes: int = 3000, n_te
     runs, bench = results[:n_runs], results[n_runs:]
     settings = dict(n_episodes=n_episodes, n_test_episodes=n_test_episodes, n_runs=n_runs,
                     seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-                    **q_kwargs)
+                    learner=runs[0][0].method if runs else "Q-learning", **q_kwargs)
     return ComparisonResult(params, settings, tuple(r for r, _ in runs),
                             np.stack([np.array(t) for _, t in runs]), benchmarks,
                             np.stack([np.array(b) for b in bench]) if bench else np.zeros((0, n_test_episodes)))

@@ -265,10 +265,16 @@ def random_policy() -> RandomPolicy:
 def _policy_arrays(policy, params, name="policy"):
     """The policy as the compiled episodes read it (:class:`~mmcourse.lob._kernels.Depths`); a wrong type or
     a table that does not fit ``params`` raises ValueError naming ``name``."""
-    if not isinstance(policy, (ConstantPolicy, RandomPolicy, GreedyPolicy)):
-        raise ValueError(f"{name} must be a ConstantPolicy, RandomPolicy or GreedyPolicy, "
+    # any policy with a depth table will do (RulePolicy of mmcourse.lob.search is another)
+    if not (callable(getattr(policy, "depth_table", None)) and isinstance(getattr(policy, "label", None), str)):
+        raise ValueError(f"{name} must be a ConstantPolicy, RandomPolicy, GreedyPolicy or RulePolicy, "
                          f"got {type(policy).__name__}")
     table = policy.depth_table(params)
     if table is None:
         return Depths(True, np.ones((1, 1, 2), dtype=np.int64))
-    return Depths(False, np.ascontiguousarray(table, dtype=np.int64))
+    table = np.ascontiguousarray(table, dtype=np.int64)
+    expected = (params.num_time_buckets, params.num_inventory_buckets, 2)
+    if table.shape != expected or table.min() < 1 or table.max() > params.max_quote_depth:
+        raise ValueError(f"{name} must give depths 1 … {params.max_quote_depth} in a table of shape "
+                         f"{expected}, got shape {table.shape}")
+    return Depths(False, table)
