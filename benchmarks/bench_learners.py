@@ -1,10 +1,10 @@
 """Part III speed: what a learner costs per training episode, and what a gymnasium step costs.
 
 Runs, in one process:
-  (a) the limit order book: CPU seconds per training episode of each learner, against the
-      cost of simulating one episode with a fixed policy (``lob.evaluate_policy`` of constant
-      depth 2, per episode), and their ratio (target: at most 2x: learning must not be the
-      bottleneck);
+  (a) the limit order book: CPU seconds per training episode of each learner (per simulated
+      episode for the cross-entropy search), against the cost of simulating one episode with
+      a fixed policy (``lob.evaluate_policy`` of constant depth 2, per episode), and their
+      ratio (target: at most 2x: learning must not be the bottleneck);
   (b) the gymnasium environments: wall seconds per ``env.step`` with random actions (resets
       included), against the compiled package's cost per step of the same episodes.
 Times are the best of ``--repeat`` runs; compilation is done before timing.
@@ -70,6 +70,13 @@ def main():
         _, t = timed(f, params, n, 1, repeat=args.repeat)
         print(f"    {name:<32s}  {t / n * 1e6:7.1f} µs per episode   ratio {t / t_fixed:5.2f}x "
               f"(target ≤ 2x: {'met' if t <= 2 * t_fixed else 'NOT met'})")
+
+    search = lambda: lob.cross_entropy_search(params, n_iterations=4, population=25,  # noqa: E731
+                                              n_eval_episodes=200, seed=1, n_workers=1)
+    search()
+    result, t = timed(search, repeat=args.repeat)
+    print(f"    {'cross-entropy search':<32s}  {t / result.n_episodes * 1e6:7.1f} µs per simulated episode   "
+          f"ratio {t / result.n_episodes / (t_fixed / n):5.2f}x (one thread; it only evaluates)")
 
     import mmcourse.envs  # noqa: F401  (registers the environments)
     import gymnasium as gym

@@ -158,3 +158,37 @@ def test_a_rule_is_evaluated_directly_as_its_table():
     rule = lob.RulePolicy(1.4, 1.4, inventory_skew=-1.0)
     direct = lob.evaluate_policy(rule, p, 30, seed=4).samples
     assert np.array_equal(direct, lob.evaluate_policy(rule.to_greedy(p), p, 30, seed=4).samples)
+
+
+# ---- chapter 9's readable loop (book/09_beating_constant.md, §9.5), copied --------------
+
+def cross_entropy(score, mean, std, rng, iterations=8, population=30, elite=6):
+    """Maximise score(vector) by refitting a diagonal Gaussian to the best candidates."""
+    for _ in range(iterations):
+        candidates = mean + std * rng.standard_normal((population, mean.size))
+        values = np.array([score(c) for c in candidates])
+        best = candidates[np.argsort(-values, kind="stable")[:elite]]   # ties: the earlier
+        mean, std = best.mean(axis=0), np.maximum(best.std(axis=0), 0.05)
+    return mean, std
+
+
+def test_the_chapters_readable_loop_is_the_package_search():
+    """One call of the readable loop per iteration, with the package's generator of that
+    iteration and its shared episode seed: the same means and stds, bit for bit."""
+    from mmcourse.core.seeding import spawn_generators
+    p = lob.LOBParams(T=20, num_time_buckets=4, burn_in=200.0)
+    n_iterations, population, n_episodes = 3, 10, 20
+    result = lob.cross_entropy_search(p, n_iterations=n_iterations, population=population,
+                                      elite_fraction=0.2, n_eval_episodes=n_episodes, seed=12,
+                                      n_workers=1)
+    mean, std = result.means[0], result.stds[0]
+    for k, rng in enumerate(spawn_generators(12, n_iterations)):
+        episode_seed = int(rng.integers(2**63))
+
+        def score(x):
+            rule = lob.RulePolicy.from_vector(x)
+            return lob.evaluate_policy(rule, p, n_episodes, seed=episode_seed).mean
+
+        mean, std = cross_entropy(score, mean, std, rng, iterations=1, population=population,
+                                  elite=2)
+        assert np.array_equal(mean, result.means[k + 1]) and np.array_equal(std, result.stds[k + 1])

@@ -358,7 +358,7 @@ def tile_q_learning(params: LOBParams | None = None, n_episodes: int = 3000,
         ``q_table`` is q on the table's grid, so that ``greedy_policy`` is a
         :class:`GreedyPolicy` over (time bucket, inventory bucket): time bucket tb is valued
         at its first step ⌈tb·T / num_time_buckets⌉, inventory bucket b at the middle of its
-        κ inventories, sign(b)·((|b| − 1)·κ + ⌊(κ + 1)/2⌋) (the lower middle for even κ;
+        κ inventories, sign(b)·((abs(b) − 1)·κ + ⌊(κ + 1)/2⌋) (the lower middle for even κ;
         for the clipped outer buckets, the middle of their first κ inventories; 0 for
         b = 0). That policy only approximates the greedy policy of training, which acts on
         the exact (t, Q). ``start_values[k]`` = max_a q(0, 0, a) after episode k; ``method`` is
